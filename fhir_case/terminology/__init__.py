@@ -1,0 +1,1 @@
+"""The project's code register: the codes this project may use, with their source confidence."""

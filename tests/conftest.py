@@ -1,0 +1,19 @@
+"""Fixtures shared by every test module."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# The reference material sits beside the project (../shared); FHIR_CASE_SHARED overrides that.
+SHARED = Path(os.environ.get("FHIR_CASE_SHARED", ROOT.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"reference material not found at {SHARED}; set FHIR_CASE_SHARED")
+    return SHARED
