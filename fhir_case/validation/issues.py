@@ -22,9 +22,12 @@ One finding, one issue: when two layers can find the same thing (the R4B models 
 StructureDefinition both know that ``Condition.subject`` is required; the bundle layer and the
 Bundle invariants both know ``bdl-7``), both set the same ``rule`` and
 :func:`fhir_case.validation.validate` keeps the first by layer order. ``rule`` spellings:
-``min:<Type.path>`` / ``max:<Type.path>`` for cardinality of the base definition, an
-invariant's key (``bdl-7``, ``obs-6``) for invariants of the base definition, and ``None`` when
-no other layer can report the same finding. Findings of a profile add ``@<canonical>`` so that
+``min:<Type.path>`` / ``max:<Type.path>`` for cardinality of the base definition,
+``binding:<Type.path>`` for a code outside the required value set of the base definition (the
+JSON Schema's enums), an invariant's key (``bdl-7``, ``obs-6``) for invariants of the base
+definition, ``unknown:<name>`` for an unrecognized property, and ``None`` when no other layer
+can report the same finding. ``<Type.path>`` is the element's path in its definition
+(``Condition.subject``, ``Observation.component.code``, ``Extension.url``). Findings of a profile add ``@<canonical>`` so that
 they stay separate from the base definition's.
 """
 
