@@ -22,8 +22,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
-
 from fhir_case.errors import PackageDownloadError, PackageFormatError, PackageNotFoundError
 from fhir_case.fileio import replace_dir_atomic
 from fhir_case.packages.package import Package, PackageRef
@@ -183,6 +181,8 @@ def install(
 
 def download(ref: PackageRef, registry: str) -> bytes:
     """Fetch a package tarball from a registry: ``GET <registry>/<name>/<version>``."""
+    import requests  # imported here: validating never needs it, and it is slow to import
+
     url = f"{registry.rstrip('/')}/{ref.name}/{ref.version}"
     try:
         response = requests.get(url, timeout=_DOWNLOAD_TIMEOUT)
