@@ -27,8 +27,8 @@ Bundle invariants both know ``bdl-7``), both set the same ``rule`` and
 JSON Schema's enums), an invariant's key (``bdl-7``, ``obs-6``) for invariants of the base
 definition, ``unknown:<name>`` for an unrecognized property, and ``None`` when no other layer
 can report the same finding. ``<Type.path>`` is the element's path in its definition
-(``Condition.subject``, ``Observation.component.code``, ``Extension.url``). Findings of a profile add ``@<canonical>`` so that
-they stay separate from the base definition's.
+(``Condition.subject``, ``Observation.component.code``, ``Extension.url``). Findings of a
+profile add ``@<canonical>`` so that they stay separate from the base definition's.
 """
 
 from __future__ import annotations
