@@ -109,13 +109,15 @@ class PackageCache:
                 packages.append(Package.open(folder))
         return packages
 
-    def install_tgz(self, data: bytes, source: str, *, replace: bool = False) -> Package:
-        """Unpack a package tarball into the cache; the cache never holds a half-unpacked one."""
+    def install_tgz(
+        self, data: bytes, source: str, *, replace: bool = False
+    ) -> tuple[Package, bool]:
+        """Unpack a package tarball into the cache (all or nothing); True if it was unpacked."""
         ref = _manifest_ref(data, source)
         existing = self.find(ref)
         if existing is not None and not replace:
-            return existing
-        return unpack_tgz(data, self.path_of(ref), source)
+            return existing, False
+        return unpack_tgz(data, self.path_of(ref), source), True
 
 
 @dataclass
@@ -167,7 +169,7 @@ def install(
         seen.add(ref)
         present = cache.find(ref)
         if present is not None and not (replace and ref in named):
-            if ref not in report.installed:
+            if ref not in report.installed and ref not in report.already_present:
                 report.already_present.append(ref)
             pending.extend(_deps(present))
         elif registry is None:
@@ -200,9 +202,10 @@ def download(ref: PackageRef, registry: str) -> bytes:
 def _install_data(
     cache: PackageCache, data: bytes, source: str, report: InstallReport, replace: bool
 ) -> Package:
-    package = cache.install_tgz(data, source, replace=replace)
-    if package.ref not in report.installed:
-        report.installed.append(package.ref)
+    package, unpacked = cache.install_tgz(data, source, replace=replace)
+    done = report.installed if unpacked else report.already_present
+    if package.ref not in done:
+        done.append(package.ref)
     return package
 
 

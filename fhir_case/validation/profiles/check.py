@@ -265,7 +265,7 @@ class _Walk:
                 hint=f"include {_show(rule.pattern)}",
             )
         if rule.binding is not None:
-            self.binding(rule.binding, value, location, type_code)
+            self.binding(rule, rule.binding, value, location, type_code)
         if not isinstance(value, dict):
             return
         if type_code in ("Coding", "Quantity"):
@@ -585,7 +585,9 @@ class _Walk:
                     hint=f"make {invariant.expression} true",
                 )
 
-    def binding(self, value_set: str, value: Any, location: str, type_code: str) -> None:
+    def binding(
+        self, rule: ElementRule, value_set: str, value: Any, location: str, type_code: str
+    ) -> None:
         expansion = self.store.expansion(value_set)
         if expansion is None:
             return
@@ -613,7 +615,7 @@ class _Walk:
             f"The value provided ({shown}) was not found in the value set '{expansion.name}' "
             f"({value_set}), and a code is required from this value set",
             code="code-invalid",
-            rule=f"binding:{value_set}",
+            rule=f"binding:{rule.id}{self.suffix}",
             hint=f"use a code from {value_set}",
         )
 
