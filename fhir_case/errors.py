@@ -63,11 +63,12 @@ class PackageError(FhirCaseError):
 class PackageNotFoundError(PackageError):
     """A needed FHIR package is not in the package cache."""
 
-    def __init__(self, ref: object, cache_root: Path | str) -> None:
+    def __init__(self, ref: object, cache_root: Path | str, needed_by: object = None) -> None:
         self.ref = str(ref)
         self.cache_root = str(cache_root)
+        why = f" (needed by {needed_by})" if needed_by is not None else ""
         super().__init__(
-            f"FHIR package {self.ref} is not installed in {self.cache_root}. "
+            f"FHIR package {self.ref}{why} is not installed in {self.cache_root}. "
             f"Fix: run `fhir-case packages install {self.ref}` (downloads it from the registry), "
             "or `fhir-case packages install PATH/TO/package.tgz`, "
             "or set FHIR_PACKAGE_CACHE to a cache that has it"

@@ -54,8 +54,6 @@ class PackageSet:
         ordered: list[Package] = []
         seen: set[PackageRef] = set()
         queue: list[Package] = [_open_spec(spec, cache) for spec in specs]
-        if with_core and all(p.ref.name != R4_CORE.name for p in queue):
-            queue.append(cache.get(R4_CORE))
         while queue:
             package = queue.pop(0)
             if package.ref in seen:
@@ -69,8 +67,10 @@ class PackageSet:
                     queue.append(cache.resolve(name, version))
                 except PackageNotFoundError as error:
                     raise PackageNotFoundError(
-                        f"{name}#{version} (needed by {package.ref})", cache.root
+                        f"{name}#{version}", cache.root, needed_by=package.ref
                     ) from error
+            if not queue and with_core and all(ref.name != R4_CORE.name for ref in seen):
+                queue.append(cache.get(R4_CORE))
         # Core definitions last: a profile package never shadows core by accident.
         ordered.sort(key=lambda p: p.ref.name == R4_CORE.name)
         return cls(ordered)
