@@ -114,7 +114,7 @@ class ProfileChecker:
     def __init__(self, store: RuleStore) -> None:
         self.store = store
         self.stats = Stats()
-        self._key_maps: dict[int, tuple[dict[str, ElementRule], dict[str, tuple[str, str]]]] = {}
+        self._indexes: dict[int, _ChildIndex] = {}
 
     def check(
         self, resource: dict[str, Any], location: str, resolver: Resolver | None = None
@@ -126,11 +126,11 @@ class ProfileChecker:
         run.resource(resource, location, resource, sink)
         return _unique(sink)
 
-    def key_map(self, children: dict[str, ElementRule]) -> dict[str, tuple[str, str]]:
-        """JSON property -> (child name, type code) for the children of one element."""
-        cached = self._key_maps.get(id(children))
-        if cached is not None and cached[0] is children:
-            return cached[1]
+    def child_index(self, children: dict[str, ElementRule]) -> _ChildIndex:
+        """How the JSON properties map to the children of one element (computed once)."""
+        index = self._indexes.get(id(children))
+        if index is not None and index.children is children:
+            return index
         mapping: dict[str, tuple[str, str]] = {}
         for name, rule in children.items():
             if rule.is_choice:
@@ -141,8 +141,21 @@ class ProfileChecker:
                 code = rule.types[0].code if rule.types else "BackboneElement"
                 mapping[name] = (name, code)
                 mapping.setdefault("_" + name, (name, code))
-        self._key_maps[id(children)] = (children, mapping)
-        return mapping
+        required = tuple(
+            name
+            for name, rule in children.items()
+            if rule.min > 0 or any(slice_.min > 0 for slice_ in rule.slices)
+        )
+        index = _ChildIndex(children, mapping, required)
+        self._indexes[id(children)] = index
+        return index
+
+
+@dataclass(frozen=True)
+class _ChildIndex:
+    children: dict[str, ElementRule]
+    by_property: dict[str, tuple[str, str]]  # JSON property -> (child name, type code)
+    required: tuple[str, ...]  # children (or their slices) that must be present
 
 
 class _Run:
@@ -234,6 +247,8 @@ class _Walk:
     # -- one element -------------------------------------------------------------------------
 
     def element(self, rule: ElementRule, value: Any, location: str, type_code: str) -> None:
+        if value is None:  # a primitive with only an extension (``_birthDate``): nothing to check
+            return
         # FHIRPath resolves choice elements (value -> valueQuantity) from the element's type.
         typed_path = (
             type_code if type_code[:1].isupper() and type_code not in _BACKBONE else rule.path
@@ -353,10 +368,10 @@ class _Walk:
     def children(
         self, children: dict[str, ElementRule], value: dict[str, Any], location: str
     ) -> None:
-        key_map = self.run.checker.key_map(children)
+        index = self.run.checker.child_index(children)
         found: dict[str, list[_Item]] = {}
         for key, content in value.items():
-            target = key_map.get(key)
+            target = index.by_property.get(key)
             if target is None:
                 self.wrong_choice_type(children, key, location)
                 continue
@@ -372,15 +387,17 @@ class _Walk:
                 else f"{location}.{key}"
             )
             found.setdefault(name, []).extend(_items(content, element_location, "", type_code))
-        for name, rule in children.items():
-            items = found.get(name, [])
+        for name in index.required:
+            if name not in found:
+                found[name] = []
+        for name, items in found.items():
+            rule = children[name]
             self.cardinality(rule, len(items), location)
             if rule.slices:
                 self.slicing(rule, items, location)
             else:
                 for item in items:
-                    if not item.location.endswith("#extension-only"):
-                        self.element(rule, item.value, item.location, item.type_code)
+                    self.element(rule, item.value, item.location, item.type_code)
 
     def wrong_choice_type(self, children: dict[str, ElementRule], key: str, location: str) -> None:
         for name, rule in children.items():
@@ -686,7 +703,7 @@ def _items(content: Any, location: str, _name: str, type_code: str) -> Iterator[
     if _name:  # extension-only primitive: counts, but there is no value to check
         count = len(content) if isinstance(content, list) else 1
         for _ in range(count):
-            yield _Item(None, "#extension-only", type_code)
+            yield _Item(None, location, type_code)
         return
     if isinstance(content, list):
         for index, item in enumerate(content):
