@@ -1,6 +1,7 @@
 """Benchmark: validate the official R4 examples with every layer in a fresh process.
 
-Usage: .venv/bin/python benchmarks/validate.py [EXAMPLES_DIR]   (default: ../shared/fhir/examples-r4)
+Usage: .venv/bin/python benchmarks/validate.py [EXAMPLES_DIR]
+(default EXAMPLES_DIR: ../shared/fhir/examples-r4)
 
 Runs one untimed process first (it fills the rule cache, as any earlier run would have), then
 a fresh process that is timed from the outside: interpreter start, imports, loading the cached
