@@ -20,7 +20,9 @@ def build_bundles(case: Case, bundle_types: Sequence[BundleType]) -> dict[str, d
     """The bundles of a case by file name, as FHIR JSON."""
     resources = build_resources(case)
     return {
-        bundle_file_name(case.id, bundle_type): to_json(make_bundle(case.id, resources, bundle_type))
+        bundle_file_name(case.id, bundle_type): to_json(
+            make_bundle(case.id, resources, bundle_type)
+        )
         for bundle_type in bundle_types
     }
 

@@ -25,4 +25,6 @@ class Locator:
     positions: PositionedData
 
     def error(self, path: Path_, problem: str, fix: str) -> CaseFileError:
-        return CaseFileError(self.file, self.positions.line_of(path), field_path(path), problem, fix)
+        return CaseFileError(
+            self.file, self.positions.line_of(path), field_path(path), problem, fix
+        )

@@ -4,8 +4,8 @@ real dates, codes in the register, references to facts that exist, quotes found 
 from __future__ import annotations
 
 import datetime as dt
-from calendar import monthrange
 import re
+from calendar import monthrange
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -117,7 +117,8 @@ class CaseParser:
         if sections and found not in sections:
             raise self.locator.error(
                 path,
-                f"'{value}' is a fact in '{found}', but this field refers to {' or '.join(sections)}",
+                f"'{value}' is a fact in '{found}', "
+                f"but this field refers to {' or '.join(sections)}",
                 f"use the id of a fact in {' or '.join(sections)}",
             )
         return value
@@ -192,8 +193,11 @@ class CaseParser:
         start = self._date(value["start"], (*path, "start")) if "start" in value else None
         end = self._date(value["end"], (*path, "end")) if "end" in value else None
         if start and end and _sort_key(end) < _sort_key(start):
-            raise self.locator.error(path, f"the period ends ({end}) before it starts ({start})",
-                                     "swap or correct the dates")
+            raise self.locator.error(
+                path,
+                f"the period ends ({end}) before it starts ({start})",
+                "swap or correct the dates",
+            )
         return m.Period(start, end)
 
     def _site(self, value: dict[str, Any] | None, path: Path_) -> m.Site | None:
@@ -262,7 +266,8 @@ class CaseParser:
             else None,
             deceased=value.get("deceased"),
             managing_organization=self._ref(
-                value.get("managing_organization"), (*path, "managing_organization"),
+                value.get("managing_organization"),
+                (*path, "managing_organization"),
                 "organizations",
             ),
             quotes=self._quotes(value["quote"], (*path, "quote")),
@@ -432,7 +437,9 @@ class CaseParser:
                     f"a '{kind}' observation needs '{field}'",
                     f"add '{field}' (see docs/case-file.md)",
                 )
-        if kind not in ("tumor-size", "disease-status") and not (value.get("code") or value.get("text")):
+        if kind not in ("tumor-size", "disease-status") and not (
+            value.get("code") or value.get("text")
+        ):
             raise self.locator.error(
                 path, "an observation needs 'code' or 'text'", "name what was observed"
             )

@@ -38,9 +38,9 @@ def check_schema(data: Any, locator: Locator) -> None:
 
 
 def _most_specific(error: ValidationError) -> ValidationError:
-    """For oneOf/anyOf, the alternative that got furthest into the data explains the problem best."""
+    """For oneOf/anyOf, the alternative that got furthest into the data explains it best."""
     while error.context:
-        error = max(error.context, key=lambda e: (len(e.absolute_path), -len(e.context or ())))
+        error = max(error.context, key=lambda e: (len(e.absolute_path), e.validator != "type"))
     return error
 
 
@@ -50,7 +50,8 @@ def _to_case_file_error(error: ValidationError, locator: Locator) -> CaseFileErr
     keyword = error.validator
     if keyword == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed))
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        extra = sorted(set(instance) - set(allowed))
         field = extra[0] if extra else "?"
         return locator.error(
             (*path, field),
@@ -67,7 +68,7 @@ def _to_case_file_error(error: ValidationError, locator: Locator) -> CaseFileErr
     description = schema.get("description")
     hint = f"expected {description}" if description else f"see {DOCS}"
     if keyword == "enum":
-        options = ", ".join(str(option) for option in error.validator_value)
+        options = ", ".join(str(option) for option in schema.get("enum", ()))
         return locator.error(path, f"{error.instance!r} is not allowed", f"use one of: {options}")
     if keyword == "const":
         return locator.error(

@@ -49,9 +49,12 @@ def load_positioned(text: str) -> PositionedData:
         node = loader.get_single_node()
         data = _construct(node, (), lines, loader) if node is not None else None
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        # An unclosed bracket or quote is found later than it is made: the context names the
+        # construct that was left open, which is where the fix belongs.
+        mark = error.context_mark or error.problem_mark
         line = mark.line + 1 if mark is not None else None
-        raise YamlSyntaxError(line, str(error.problem or error.context)) from None
+        problem = " ".join(part for part in (error.context, error.problem) if part)
+        raise YamlSyntaxError(line, problem) from None
     finally:
         loader.dispose()
     return PositionedData(data, lines)
@@ -66,6 +69,8 @@ def _construct(node: yaml.Node, path: Path_, lines: dict[Path_, int], loader: _L
             if key in result:
                 raise YamlSyntaxError(key_node.start_mark.line + 1, f"duplicate key '{key}'")
             result[key] = _construct(value_node, (*path, key), lines, loader)
+            # A field is where its key is (a block value starts on the next line).
+            lines[(*path, key)] = key_node.start_mark.line + 1
         return result
     if isinstance(node, yaml.SequenceNode):
         return [

@@ -37,7 +37,9 @@ def build_resource_dicts(case: Case) -> list[JSON]:
 
 def build_resources(case: Case) -> list[Resource]:
     """The record as ``fhir.resources`` R4B models (which check types and required elements)."""
-    return [
-        get_fhir_model_class(resource["resourceType"]).model_validate(resource)
-        for resource in build_resource_dicts(case)
-    ]
+    models = []
+    for resource in build_resource_dicts(case):
+        model = get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+        assert isinstance(model, Resource)
+        models.append(model)
+    return models

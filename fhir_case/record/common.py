@@ -82,8 +82,9 @@ class Record:
     def patient_ref(self) -> JSON:
         return self.ref(self.case.patient.id)
 
-    def base(self, resource_type: str, fact_id: str, *profiles: str) -> JSON:
-        resource: JSON = {"resourceType": resource_type, "id": self.id_of(fact_id)}
+    def base(self, resource_type: str, key: str, *profiles: str) -> JSON:
+        """A resource skeleton; ``key`` is a fact id, or a derived key that contains a slash."""
+        resource: JSON = {"resourceType": resource_type, "id": self.id_of(key)}
         if profiles:
             resource["meta"] = {"profile": list(profiles)}
         return resource
@@ -122,7 +123,10 @@ def site(value: m.Site) -> JSON:
     """A body site; laterality as mCODE's qualifier extension, which fits any bodySite."""
     result = concept(value.codes, value.text)
     if value.laterality:
-        extension = {"url": LATERALITY_EXTENSION, "valueCodeableConcept": laterality(value.laterality)}
+        extension = {
+            "url": LATERALITY_EXTENSION,
+            "valueCodeableConcept": laterality(value.laterality),
+        }
         result = {"extension": [extension], **result}
     return result
 

@@ -1,4 +1,4 @@
-"""Deterministic resource ids: uuid5 of the case id and the fact's key, the same on every machine."""
+"""Deterministic resource ids: uuid5 of the case id and a fact's key, the same everywhere."""
 
 from __future__ import annotations
 

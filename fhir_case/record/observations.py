@@ -35,7 +35,7 @@ AGE = m.CodeRef(LOINC, "30525-0", "Age")
 
 def age(record: Record, person: m.Patient, age_: m.Age) -> JSON:
     """The patient's age when stated: the record gives no birth date a source does not give."""
-    resource = record.base("Observation", f"{person.id}-age")
+    resource = record.base("Observation", f"{person.id}/age")
     resource["status"] = "final"
     resource["category"] = [hl7_concept(CATEGORY_SYSTEM, *CATEGORIES["survey"])]
     resource["code"] = concept((AGE,), "Age")
@@ -96,7 +96,9 @@ def observation(record: Record, fact: m.Observation) -> JSON:
 
 def _category(fact: m.Observation) -> tuple[str, str] | None:
     if fact.kind == "tumor-size":
-        by_palpation = fact.method and any(c.code == PHYSICAL_EXAMINATION for c in fact.method.codes)
+        by_palpation = fact.method and any(
+            c.code == PHYSICAL_EXAMINATION for c in fact.method.codes
+        )
         return CATEGORIES["exam"] if by_palpation else CATEGORIES["imaging"]
     return CATEGORIES.get(fact.kind)
 

@@ -64,4 +64,3 @@ def encounter(record: Record, visit: m.Encounter) -> JSON:
     if visit.service_provider:
         resource["serviceProvider"] = record.ref(visit.service_provider)
     return resource
-

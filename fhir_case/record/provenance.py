@@ -22,7 +22,7 @@ def detected_issue(record: Record, fact: m.Flag) -> JSON:
 
 def provenance(record: Record, targets: list[JSON]) -> JSON:
     case = record.case
-    resource: JSON = {"resourceType": "Provenance", "id": record.id_of("provenance")}
+    resource: JSON = {"resourceType": "Provenance", "id": record.id_of("record/provenance")}
     resource["target"] = [
         {"reference": f"urn:uuid:{target['id']}", "type": target["resourceType"]}
         for target in targets
