@@ -28,9 +28,13 @@ class Summary:
 
 def narrative_for(resource: object) -> dict[str, str]:
     """The ``text`` element for a resource: ``{"status": "generated", "div": "<div …>"}``."""
+    return {"status": "generated", "div": render(summary_for(resource))}
+
+
+def summary_for(resource: object) -> Summary:
+    """What the narrative of a resource says, before it is written as XHTML."""
     data = w.as_dict(resource)
-    summarise = SUMMARIES.get(w.scalar(data.get("resourceType")), generic_summary)
-    return {"status": "generated", "div": render(summarise(data))}
+    return SUMMARIES.get(w.scalar(data.get("resourceType")), generic_summary)(data)
 
 
 def render(summary: Summary) -> str:

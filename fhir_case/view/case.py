@@ -10,25 +10,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from fhir_case import kinds
 from fhir_case.narrative import words as w
 from fhir_case.view.dates import parse_date, resource_date
 from fhir_case.view.record import Record, Resource
 from fhir_case.view.schedule import Schedule, schedule_for
 
-SNOMED = "http://snomed.info/sct"
-LOINC = "http://loinc.org"
-
-AGE_CODES = {"30525-0"}
-DISEASE_STATUS_CODES = {"97509-4", "88040-1"}
-TUMOR_SIZE_CODES = {"21889-1"}
-LONGEST_DIMENSION_CODES = {"33728-7"}
-METASTASIS_CODES = {"94222008", "94391008", "128462008"}
-BIOPSY_CODES = {"86273004", "277591006"}
-IMAGING_CODES = {"77477000", "113091000", "16310003", "363680008", "68796002", "363679005"}
-CHEMOTHERAPY_CODES = {"367336001"}
-_IMAGING_WORDS = re.compile(
-    r"\b(CT|MRI|X-ray|radiograph|ultraso\w*|tomograph\w*|scan|imaging)\b", re.IGNORECASE
-)
 _DOUBT_WORDS = re.compile(
     r"\b(doubt\w*|data quality|inconsisten\w*|implausible|contradict\w*|discrepan\w*)",
     re.IGNORECASE,
@@ -132,18 +119,6 @@ class CaseView:
         return [f for f in self.flags if f.target == key]
 
 
-def codes(concept: object, system: str | None = None) -> set[str]:
-    return {
-        w.scalar(c.get("code"))
-        for c in map(w.as_dict, w.as_list(w.as_dict(concept).get("coding")))
-        if system is None or w.scalar(c.get("system")) == system
-    }
-
-
-def profiles(resource: Resource) -> str:
-    return " ".join(w.scalar(p) for p in w.as_list(w.as_dict(resource.get("meta")).get("profile")))
-
-
 def notes_of(resource: Resource) -> tuple[str, ...]:
     return tuple(n for n in (w.annotation(a) for a in w.as_list(resource.get("note"))) if n)
 
@@ -181,13 +156,13 @@ def read_case(record: Record) -> CaseView:
     )
 
 
-# Resources about the record rather than the patient's course: their dates do not extend it.
-META_TYPES = {"Provenance", "DetectedIssue", "Composition", "AuditEvent"}
-
-
 def _record_end(record: Record) -> dt.date | None:
     """The last date of the patient's course: where an open-ended treatment is drawn to."""
-    dates = [resource_date(r) for r in record.resources if r.get("resourceType") not in META_TYPES]
+    dates = [
+        resource_date(r)
+        for r in record.resources
+        if r.get("resourceType") not in kinds.RECORD_META_TYPES
+    ]
     known = [d for d in dates if d is not None]
     return max(known) if known else None
 
@@ -200,7 +175,7 @@ def read_header(record: Record) -> Header:
     presented = encounters[0][0] if encounters else None
     age = ""
     for observation in record.of_type("Observation"):
-        if codes(observation.get("code"), LOINC) & AGE_CODES:
+        if kinds.is_age(observation):
             value = w.as_dict(observation.get("valueQuantity"))
             amount = value.get("value")
             unit = w.scalar(value.get("code")) or w.scalar(value.get("unit"))
@@ -251,16 +226,8 @@ def _citation(record: Record) -> tuple[str, str]:
 def read_problems(record: Record) -> list[Problem]:
     problems = []
     for condition in record.of_type("Condition"):
-        claimed = profiles(condition)
         name = w.concept(condition.get("code")) or "unnamed condition"
-        if "secondary-cancer-condition" in claimed or codes(condition.get("code")) & (
-            METASTASIS_CODES
-        ):
-            group = "metastasis"
-        elif "primary-cancer-condition" in claimed:
-            group = "primary"
-        else:
-            group = "other"
+        group = kinds.condition_group(condition)
         problems.append(
             Problem(
                 key=record.key(condition),
@@ -278,16 +245,7 @@ def read_problems(record: Record) -> list[Problem]:
     return sorted(problems, key=lambda p: (order[p.group], p.refuted))
 
 
-def _procedure_lane(procedure: Resource) -> str:
-    code = codes(procedure.get("code"), SNOMED)
-    text = w.concept(procedure.get("code"))
-    if code & CHEMOTHERAPY_CODES:
-        return ""  # drawn from the MedicationRequests, cycle by cycle
-    if code & BIOPSY_CODES or "biops" in text.lower():
-        return "Biopsies"
-    if code & IMAGING_CODES or _IMAGING_WORDS.search(text):
-        return "Imaging"
-    return "Procedures"
+LANES = {"biopsy": "Biopsies", "imaging": "Imaging", "procedure": "Procedures"}
 
 
 def read_events(record: Record) -> list[Event]:
@@ -303,8 +261,8 @@ def read_events(record: Record) -> list[Event]:
         for i, r in enumerate(encounters)
     ]
     for procedure in record.of_type("Procedure"):
-        lane = _procedure_lane(procedure)
-        if lane:
+        lane = LANES.get(kinds.procedure_kind(procedure), "")
+        if lane:  # chemotherapy is drawn from its MedicationRequests, cycle by cycle
             events.append(
                 Event(
                     record.key(procedure),
@@ -315,9 +273,7 @@ def read_events(record: Record) -> list[Event]:
                 )
             )
     for report in record.of_type("DiagnosticReport", "ImagingStudy"):
-        if report.get("resourceType") == "ImagingStudy" or "RAD" in codes(
-            next(iter(w.as_list(report.get("category"))), None)
-        ):
+        if kinds.is_imaging_report(report):
             events.append(
                 Event(
                     record.key(report),
@@ -340,22 +296,10 @@ def read_events(record: Record) -> list[Event]:
     return events
 
 
-def is_disease_status(observation: Resource) -> bool:
-    return bool(codes(observation.get("code"), LOINC) & DISEASE_STATUS_CODES) or (
-        "cancer-disease-status" in profiles(observation)
-    )
-
-
-def is_tumor_size(observation: Resource) -> bool:
-    return bool(codes(observation.get("code"), LOINC) & TUMOR_SIZE_CODES) or (
-        "tumor-size" in profiles(observation)
-    )
-
-
 def read_assessments(record: Record) -> list[Assessment]:
     found = []
     for observation in record.of_type("Observation"):
-        if is_disease_status(observation):
+        if kinds.is_disease_status(observation):
             focus = record.resolve_all(observation.get("focus"))
             found.append(
                 Assessment(
@@ -392,12 +336,12 @@ def _lesion(record: Record, observation: Resource) -> str:
 def read_measurements(record: Record) -> list[Measurement]:
     found = []
     for observation in record.of_type("Observation"):
-        if not is_tumor_size(observation):
+        if not kinds.is_tumor_size(observation):
             continue
         longest: object = observation.get("valueQuantity")
         others = []
         for component in map(w.as_dict, w.as_list(observation.get("component"))):
-            if codes(component.get("code"), LOINC) & LONGEST_DIMENSION_CODES:
+            if kinds.codes(component.get("code"), kinds.LOINC) & kinds.LONGEST_DIMENSION_CODES:
                 longest = component.get("valueQuantity")
             else:
                 others.append(w.choice_words(component, "value"))
@@ -423,8 +367,7 @@ def read_findings(record: Record) -> list[Event]:
     """Imaging and other findings with a text value: the follow-up story between measurements."""
     found = []
     for observation in record.of_type("Observation"):
-        categories = set().union(*(codes(c) for c in w.as_list(observation.get("category"))))
-        if "imaging" in categories and not is_tumor_size(observation):
+        if kinds.is_imaging_observation(observation) and not kinds.is_tumor_size(observation):
             found.append(
                 Event(
                     record.key(observation),
