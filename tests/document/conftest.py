@@ -46,7 +46,7 @@ def schema_errors(shared_dir: Path) -> Callable[[dict[str, Any]], list[str]]:
             for index, entry in enumerate(resource.get("entry", [])):
                 found += [f"entry[{index}]: {e}" for e in errors(entry["resource"])]
         found += [
-            f"{resource.get('resourceType')}.{'.'.join(map(str, e.absolute_path))}: {e.message[:200]}"
+            f"{resource.get('resourceType')}.{'.'.join(map(str, e.absolute_path))}: {e.message}"
             for e in validator(str(resource.get("resourceType"))).iter_errors(shell)
         ]
         return found
