@@ -11,6 +11,9 @@ FhirCaseError
     DocumentError            a FHIR document cannot be assembled from the given bundle
   BuildError                 the built record does not validate (nothing is written)
   PackageError               a FHIR package cannot be found, read or installed
+    PackageNotFoundError     a needed package is not installed (says how to install it)
+    PackageFormatError       a .tgz or folder that is not a readable FHIR package
+    PackageDownloadError     a package registry did not deliver a package
 """
 
 from __future__ import annotations
@@ -60,3 +63,37 @@ class BuildError(FhirCaseError):
 
 class PackageError(FhirCaseError):
     """A FHIR package cannot be found, read or installed."""
+
+
+class PackageNotFoundError(PackageError):
+    """A needed FHIR package is not in the package cache."""
+
+    def __init__(self, ref: object, cache_root: Path | str, needed_by: object = None) -> None:
+        self.ref = str(ref)
+        self.cache_root = str(cache_root)
+        why = f" (needed by {needed_by})" if needed_by is not None else ""
+        super().__init__(
+            f"FHIR package {self.ref}{why} is not installed in {self.cache_root}. "
+            f"Fix: run `fhir-case packages install {self.ref}` (downloads it from the registry), "
+            "or `fhir-case packages install PATH/TO/package.tgz`, "
+            "or set FHIR_PACKAGE_CACHE to a cache that has it"
+        )
+
+
+class PackageFormatError(PackageError):
+    """A file or folder that is not a readable FHIR package."""
+
+    exit_code = 2
+
+
+class PackageDownloadError(PackageError):
+    """A package registry did not deliver a package."""
+
+    def __init__(self, ref: object, url: str, problem: str) -> None:
+        self.ref = str(ref)
+        self.url = url
+        super().__init__(
+            f"cannot download FHIR package {self.ref} from {url}: {problem}. "
+            "Fix: check the registry URL (--registry) and the network, or install the "
+            "package from a file: `fhir-case packages install PATH/TO/package.tgz`"
+        )
