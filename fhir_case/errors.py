@@ -8,6 +8,7 @@ FhirCaseError
   UsageError                 bad input from the user (exit 2)
     CaseFileError            a case file that cannot be built: file, line, field path, fix
     InputFileError           a bundle or resource file that cannot be read or parsed
+    DocumentError            a FHIR document cannot be assembled from the given bundle
   BuildError                 the built record does not validate (nothing is written)
   PackageError               a FHIR package cannot be found, read or installed
     PackageNotFoundError     a needed package is not installed (says how to install it)
@@ -50,6 +51,10 @@ class CaseFileError(UsageError):
 
 class InputFileError(UsageError):
     """A bundle or resource file that cannot be read or parsed."""
+
+
+class DocumentError(UsageError):
+    """A FHIR document cannot be assembled from the given bundle (the message says why)."""
 
 
 class BuildError(FhirCaseError):

@@ -26,7 +26,7 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_all_atomic(files: Mapping[Path, bytes]) -> None:
-    """Write several files, each replaced atomically; all are rendered before any is written."""
+    """Write several files, each replaced atomically; the caller renders all of them first."""
     for path, data in files.items():
         write_atomic(path, data)
 
