@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from fhir_case.validation.issues import Issue, Severity
 from fhir_case.validation.profiles.fhirpath import evaluate_invariant, native_invariant
@@ -73,8 +73,7 @@ class Stats:
     invariants_skipped: set[tuple[str, str]] = field(default_factory=set)  # (key, source)
 
 
-@dataclass(frozen=True)
-class _Item:
+class _Item(NamedTuple):
     value: Any
     location: str
     type_code: str

@@ -41,11 +41,16 @@ class RuleStore:
         root = cache_dir if cache_dir is not None else user_cache_dir()
         self.folder = root / "rules" / f"{RULES_FORMAT}-{packages.fingerprint[:40]}"
         self._memo: dict[tuple[str, str], Any] = {}
+        self._profiles: dict[str, Profile | None] = {}  # the hottest lookup, without a tuple key
         self.compiled = 0  # how many items this process had to compile (cache misses)
 
     def profile(self, canonical: str) -> Profile | None:
         """The compiled StructureDefinition with this canonical, or None if no package has it."""
-        return self._get("sd", canonical, self._compile_profile)
+        try:
+            return self._profiles[canonical]
+        except KeyError:
+            profile = self._profiles[canonical] = self._get("sd", canonical, self._compile_profile)
+            return profile
 
     def core_profile(self, type_name: str) -> Profile | None:
         return self.profile(CORE_PREFIX + type_name)
