@@ -52,6 +52,8 @@ _PRIMITIVES = frozenset(
     )
 )
 _RESOURCE_TYPES = frozenset({"Resource", "DomainResource"})
+_DEFINED_NAMESPACES = ("http://hl7.org/fhir/", "http://example.org/", "http://example.com/")
+_CROSS_VERSION = re.compile(r"http://hl7\.org/fhir/[0-9.]+/StructureDefinition/extension-")
 _BACKBONE = frozenset({"BackboneElement", "Element"})
 _DATE_TYPES = frozenset({"date", "dateTime", "instant"})
 _DATE = re.compile(
@@ -248,6 +250,15 @@ class _Walk:
     def element(self, rule: ElementRule, value: Any, location: str, type_code: str) -> None:
         if value is None:  # a primitive with only an extension (``_birthDate``): nothing to check
             return
+        if type_code == "canonical" and not _valid_canonical(value):
+            self.report(
+                location,
+                "Canonical URLs must be absolute URLs if they are not fragment references "
+                f"({value})",
+                code="value",
+                rule=f"canonical:{rule.id}",
+                hint="use the absolute canonical URL (http://...), or #id for a contained resource",
+            )
         # FHIRPath resolves choice elements (value -> valueQuantity) from the element's type.
         typed_path = (
             type_code if type_code[:1].isupper() and type_code not in _BACKBONE else rule.path
@@ -302,9 +313,7 @@ class _Walk:
             and rule is not self.profile.root
             and not any(t.profiles for t in rule.types)
         ):
-            extension_url = value.get("url")
-            if isinstance(extension_url, str) and extension_url.startswith("http"):
-                self.apply_type_profile(extension_url, value, location, type_code, quiet=True)
+            self.extension(value, location)
         children = rule.children
         type_profile = None
         if rule is self.profile.root or type_code in _PRIMITIVES:
@@ -342,19 +351,56 @@ class _Walk:
             return None
         return self.store.core_profile(type_code)
 
+    def extension(self, value: dict[str, Any], location: str) -> None:
+        """Check an extension against its definition, found by its URL."""
+        url = value.get("url")
+        if not isinstance(url, str) or "://" not in url:
+            return
+        definition = self.store.profile(url)
+        if definition is not None:
+            if definition.type == "Extension":
+                _Walk(self.run, definition, self.resource, self.root, self.sink).element(
+                    definition.root, value, location, "Extension"
+                )
+            return
+        # Like the HL7 validator: an extension from HL7's own namespace (or an example domain)
+        # must be defined somewhere; other publishers' extensions are allowed unseen.
+        if url.startswith(_DEFINED_NAMESPACES) and not _CROSS_VERSION.match(url):
+            self.report(
+                location,
+                f"The extension {url} could not be found so is not allowed here",
+                code="structure",
+                rule=f"unknown-extension:{url}",
+                hint="correct the URL, or install the package that defines it "
+                "(fhir-case packages install NAME#VERSION)",
+            )
+
+    def primitive_extensions(self, content: Any, location: str) -> None:
+        """The extensions of a primitive (``_gender``), located at the primitive."""
+        definition = self.store.core_profile("Extension")
+        holders = list(_items(content, location, "", "Element"))
+        for holder in holders:
+            extensions = holder.value.get("extension") if isinstance(holder.value, dict) else None
+            for index, extension in enumerate(extensions if isinstance(extensions, list) else ()):
+                if not isinstance(extension, dict) or definition is None:
+                    continue
+                where = f"{holder.location}.extension[{index}]"
+                walk = _Walk(self.run, definition, self.resource, self.root, self.sink)
+                walk.element(definition.root, extension, where, "Extension")
+                self.extension(extension, where)
+
     def apply_type_profile(
-        self, url: str, value: dict[str, Any], location: str, type_code: str, quiet: bool = False
+        self, url: str, value: dict[str, Any], location: str, type_code: str
     ) -> None:
         profile = self.store.profile(url)
         if profile is None:
-            if not quiet:
-                self.report(
-                    location,
-                    f"Profile {url} (used by {self.profile.label}) is not in the loaded packages",
-                    code="not-found",
-                    rule=f"unknown-profile:{url}",
-                    severity="warning",
-                )
+            self.report(
+                location,
+                f"Profile {url} (used by {self.profile.label}) is not in the loaded packages",
+                code="not-found",
+                rule=f"unknown-profile:{url}",
+                severity="warning",
+            )
             return
         if profile.type != type_code:
             return
@@ -378,6 +424,7 @@ class _Walk:
             if key.startswith("_"):
                 if key[1:] not in value:  # only an extension on a primitive: it is present
                     found.setdefault(name, []).extend(_items(content, location, key[1:], type_code))
+                self.primitive_extensions(content, f"{location}.{key[1:]}")
                 continue
             rule = children[name]
             element_location = (
@@ -722,6 +769,10 @@ def _valid_date(value: Any) -> bool:
         except ValueError:
             return False
     return not match["m"] or 1 <= int(match["m"]) <= 12
+
+
+def _valid_canonical(value: Any) -> bool:
+    return not isinstance(value, str) or value.startswith("#") or ":" in value.partition("|")[0]
 
 
 def _follow(value: Any, path: str) -> Iterator[Any]:

@@ -277,3 +277,41 @@ def test_what_is_not_an_r4_resource_is_left_to_the_structure_layer(
     bad: dict[str, Any], profile_context: ProfileContext
 ) -> None:
     assert check_resource(bad, "Resource", profile_context) == []
+
+
+def test_extensions_from_hl7_must_be_defined_others_may_be_unseen(
+    profile_context: ProfileContext,
+) -> None:
+    hl7 = {"url": "http://hl7.org/fhir/StructureDefinition/no-such-extension", "valueString": "x"}
+    other = {"url": "http://nema.org/fhir/extensions#0010:1010", "valueString": "x"}
+    found = errors({"resourceType": "Patient", "extension": [hl7, other]}, profile_context)
+    assert [(i.location, i.message) for i in found] == [
+        (
+            "Patient.extension[0]",
+            "The extension http://hl7.org/fhir/StructureDefinition/no-such-extension "
+            "could not be found so is not allowed here",
+        )
+    ]
+
+
+def test_extensions_on_primitives_are_checked_at_the_primitive(
+    profile_context: ProfileContext,
+) -> None:
+    resource = {
+        "resourceType": "Patient",
+        "gender": "female",
+        "_gender": {"extension": [{"valueString": "no url"}]},
+    }
+    found = errors(resource, profile_context)
+    assert ("Patient.gender.extension[0]", "min:Extension.url") in where(found)
+
+
+def test_canonical_references_must_be_absolute(profile_context: ProfileContext) -> None:
+    procedure = {
+        "resourceType": "Procedure",
+        "status": "completed",
+        "subject": {"reference": "Patient/p1"},
+        "instantiatesCanonical": ["PlanDefinition/KDN5", "http://example.org/PlanDefinition/1"],
+    }
+    found = errors(procedure, profile_context)
+    assert [i.location for i in found] == ["Procedure.instantiatesCanonical[0]"]
