@@ -8,6 +8,7 @@ definition (so data-type rules such as ``qty-3`` or ``Extension.url`` apply ever
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import re
@@ -314,39 +315,33 @@ class _Walk:
             and not any(t.profiles for t in rule.types)
         ):
             self.extension(value, location)
-        children = rule.children
-        type_profile = None
-        if rule is self.profile.root or type_code in _PRIMITIVES:
-            pass
-        elif not children or rule.content_reference:
-            type_profile = self.type_definition(rule, type_code)
-            if type_profile is not None and type_profile is not self.profile:
-                _Walk(self.run, type_profile, self.resource, self.root, self.sink).element(
-                    type_profile.root, value, location, type_code
+        if type_code not in _PRIMITIVES:
+            self.descend(rule, value, location, type_code)
+
+    def descend(
+        self, rule: ElementRule, value: dict[str, Any], location: str, type_code: str
+    ) -> None:
+        """Check below a complex value: by the children the profile lists, else by its type."""
+        if rule is not self.profile.root and (not rule.children or rule.content_reference):
+            definition = self.type_definition(rule, type_code)
+            if definition is not None:
+                _Walk(self.run, definition, self.resource, self.root, self.sink).element(
+                    definition.root, value, location, type_code
                 )
-                return
-            children = type_profile.root.children if type_profile is not None else {}
-        else:
+            return
+        if rule is not self.profile.root:
+            # The profile constrains the children; the type's own invariants (qty-3) still apply.
             base_type = self.store.core_profile(type_code)
             if base_type is not None:
                 self.invariants(base_type.root.invariants, value, location, type_code)
-        if children:
-            self.children(children, value, location)
+        self.children(rule.children, value, location)
 
     def type_definition(self, rule: ElementRule, type_code: str) -> Profile | None:
         if rule.content_reference:
             target = _find_by_id(self.profile.root, rule.content_reference.lstrip("#"))
             if target is None:
                 return None
-            return Profile(
-                self.profile.url,
-                self.profile.version,
-                self.profile.name,
-                self.profile.type,
-                self.profile.kind,
-                self.profile.derivation,
-                target,
-            )
+            return dataclasses.replace(self.profile, root=target)
         if type_code in ("BackboneElement", "Element") or not type_code:
             return None
         return self.store.core_profile(type_code)
