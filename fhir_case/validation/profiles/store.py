@@ -1,9 +1,10 @@
 """Compiled rules, loaded on demand and kept in an on-disk cache keyed by the package contents.
 
 Each compiled profile, value set expansion and code list is one small pickle under
-``<user cache>/rules/<format>-<package set fingerprint>/``: a cold process reads only the rules
-it needs and never re-parses the packages' JSON. A changed package (or a new rule format)
-gives a new folder; an unreadable cache file is recompiled.
+``<user cache>/rules/profiles-<key>/``, the key a hash of the package set's fingerprint and of
+the compiler's source: a cold process reads only the rules it needs and never re-parses the
+packages' JSON. A changed package or compiler gives a new folder; an unreadable cache file is
+recompiled.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import pickle
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 from fhir_case.fileio import write_atomic
 from fhir_case.packages import PackageSet
 from fhir_case.packages.cache import user_cache_dir
+from fhir_case.validation.profiles import fhirpath, rules, valuesets
 from fhir_case.validation.profiles.rules import Profile, compile_profile
 from fhir_case.validation.profiles.valuesets import (
     CodeSystemCodes,
@@ -25,8 +28,8 @@ from fhir_case.validation.profiles.valuesets import (
     expand,
 )
 
-# Bump when the compiled classes change: old caches are then ignored.
-RULES_FORMAT = "r1"
+# The compiled form depends on the compiler's code: a new version of it gets a new cache folder.
+_COMPILER_MODULES = (rules, valuesets, fhirpath)
 CORE_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
 
 T = TypeVar("T")
@@ -39,7 +42,8 @@ class RuleStore:
     def __init__(self, packages: PackageSet, cache_dir: Path | None = None) -> None:
         self.packages = packages
         root = cache_dir if cache_dir is not None else user_cache_dir()
-        self.folder = root / "rules" / f"{RULES_FORMAT}-{packages.fingerprint[:40]}"
+        key = hashlib.sha256(f"{_compiler_fingerprint()}\n{packages.fingerprint}".encode())
+        self.folder = root / "rules" / f"profiles-{key.hexdigest()[:40]}"
         self._memo: dict[tuple[str, str], Any] = {}
         self._profiles: dict[str, Profile | None] = {}  # the hottest lookup, without a tuple key
         self.compiled = 0  # how many items this process had to compile (cache misses)
@@ -96,3 +100,11 @@ class RuleStore:
     def _code_system(self, url: str) -> CodeSystemCodes | None:
         cs = self.packages.code_system(url)
         return code_system_codes(cs) if cs is not None else None
+
+
+@cache
+def _compiler_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for module in _COMPILER_MODULES:
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
