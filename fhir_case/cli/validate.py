@@ -45,13 +45,21 @@ def register(subparsers: Any) -> None:
         help="a FHIR package (.tgz, folder, or NAME#VERSION from the package cache); repeat "
         "for several. Default: every package in the package cache",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="validate the files with up to N processes (default: one per CPU)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     documents = [(path, read_json(path)) for path in args.files]
     validator = Validator(args.package, profiles=args.profile_check)
-    results = [(path, validator.validate(data)) for path, data in documents]
+    found = validator.validate_many([data for _, data in documents], args.jobs)
+    results = list(zip((path for path, _ in documents), found, strict=True))
     if args.format == "json":
         print(json.dumps(_json_report(results), indent=2))
     else:

@@ -21,6 +21,7 @@ Use::
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -87,6 +88,15 @@ class Validator:
         for resource, where in resources:
             issues += check_terminology(resource, where)
         return _finish(issues)
+
+    def validate_many(
+        self, documents: Sequence[dict[str, Any]], jobs: int | None = None
+    ) -> list[list[Issue]]:
+        """``validate`` for each document, on up to ``jobs`` CPUs (default: all of them)."""
+        from fhir_case.validation.batch import validate_all
+
+        self._load()  # once, before the workers start
+        return validate_all(self.validate, documents, jobs or os.cpu_count() or 1)
 
     def _load(self) -> None:
         if self._loaded:
