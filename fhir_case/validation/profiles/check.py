@@ -597,9 +597,9 @@ class _Walk:
             return lambda value: _matches_pattern(value, pattern)
         if target.binding is not None:
             expansion = self.store.expansion(target.binding)
-            if expansion is not None:
-                codes = expansion.codes
-                return lambda value: bool(_codes_of(value) & codes)
+            if expansion is not None and expansion.codes is not None:
+                known = expansion
+                return lambda value: any(known.contains(s, c) for s, c in _codes_of(value))
         return None
 
     # -- values: invariants, bindings, codes, references ---------------------------------------
@@ -650,31 +650,27 @@ class _Walk:
         if expansion is None:
             return
         if isinstance(value, str):
-            if expansion.has_code(value):
-                return
-            shown = value
-        elif type_code == "CodeableConcept" and isinstance(value, dict):
-            codings = value.get("coding")
-            if not isinstance(codings, list) or not codings or _codes_of(value) & expansion.codes:
-                return
-            shown = ", ".join(
-                f"{c.get('system')}#{c.get('code')}" for c in codings if isinstance(c, dict)
-            )
-        elif isinstance(value, dict) and "code" in value:
-            if _codes_of(value) & expansion.codes or (
-                type_code == "Quantity" and "system" not in value
-            ):
-                return
-            shown = f"{value.get('system')}#{value.get('code')}"
+            codes: set[tuple[str | None, str]] = {(None, value)}
+        elif isinstance(value, dict) and not (type_code == "Quantity" and "system" not in value):
+            codes = _codes_of(value)
         else:
+            return  # a Quantity without a system: qty-3 and the cardinality rules say so
+        verdicts = {expansion.contains(system, code) for system, code in codes}
+        if not codes or True in verdicts or None in verdicts:
             return
+        shown = ", ".join(
+            sorted(code if system is None else f"{system}#{code}" for system, code in codes)
+        )
+        hint = f"use a code from {value_set}"
+        if expansion.codes is None and expansion.systems:
+            hint += f" (it holds codes of {', '.join(sorted(expansion.systems))} only)"
         self.report(
             location,
             f"The value provided ({shown}) was not found in the value set '{expansion.name}' "
             f"({value_set}), and a code is required from this value set",
             code="code-invalid",
             rule=f"binding:{rule.id}{self.suffix}",
-            hint=f"use a code from {value_set}",
+            hint=hint,
         )
 
     def known_code(self, value: dict[str, Any], location: str) -> None:
@@ -798,15 +794,15 @@ def _matches_pattern(value: Any, pattern: Any) -> bool:
     return bool(value == pattern)
 
 
-def _codes_of(value: Any) -> set[tuple[str, str]]:
-    """(system, code) pairs of a Coding, CodeableConcept or Quantity."""
+def _codes_of(value: Any) -> set[tuple[str | None, str]]:
+    """(system, code) pairs of a Coding, CodeableConcept or Quantity (system None if absent)."""
     if not isinstance(value, dict):
         return set()
     codings = value.get("coding") if "coding" in value else [value]
     return {
-        (str(c.get("system")), str(c.get("code")))
+        (c["system"] if isinstance(c.get("system"), str) else None, str(c["code"]))
         for c in (codings if isinstance(codings, list) else [])
-        if isinstance(c, dict) and "code" in c
+        if isinstance(c, dict) and isinstance(c.get("code"), str)
     }
 
 

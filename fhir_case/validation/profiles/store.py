@@ -60,7 +60,7 @@ class RuleStore:
         return self.profile(CORE_PREFIX + type_name)
 
     def expansion(self, canonical: str) -> Expansion | None:
-        """The local expansion of a value set, or None when it cannot be expanded locally."""
+        """What the packages tell of a value set's codes, or None when no package has it."""
         return self._get("vs", canonical, self._expand)
 
     def code_system(self, url: str) -> CodeSystemCodes | None:

@@ -315,3 +315,33 @@ def test_canonical_references_must_be_absolute(profile_context: ProfileContext) 
     }
     found = errors(procedure, profile_context)
     assert [i.location for i in found] == ["Procedure.instantiatesCanonical[0]"]
+
+
+def test_a_code_from_the_wrong_system_for_a_value_set_of_snomed_concepts(
+    profile_context: ProfileContext,
+) -> None:
+    # mCODE's evidence types are SNOMED CT is-a filters: not expandable without SNOMED CT, but
+    # a LOINC code is certainly not in them. A SNOMED CT code is not judged.
+    def condition(system: str, code: str) -> dict[str, Any]:
+        return {
+            "resourceType": "Condition",
+            "meta": {"profile": [MCODE_CONDITION]},
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                            "code": "problem-list-item",
+                        }
+                    ]
+                }
+            ],
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "254637007"}]},
+            "subject": {"reference": "Patient/p1"},
+            "evidence": [{"code": [{"coding": [{"system": system, "code": code}]}]}],
+        }
+
+    found = errors(condition(LOINC, "1234-5"), profile_context)
+    assert [i.location for i in found] == ["Condition.evidence[0].code[0]"]
+    assert found[0].hint is not None and "http://snomed.info/sct only" in found[0].hint
+    assert errors(condition("http://snomed.info/sct", "363679005"), profile_context) == []
