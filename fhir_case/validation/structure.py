@@ -45,7 +45,8 @@ def check_structure(resource: dict[str, Any], root: str) -> list[Issue]:
     try:
         model.model_validate(resource)
     except ValidationError as error:
-        issues.extend(_from_pydantic(error, resource, root))
+        empty = {issue.location for issue in issues}
+        issues.extend(i for i in _from_pydantic(error, resource, root) if i.location not in empty)
     return issues
 
 
@@ -70,9 +71,11 @@ def _walk(value: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], 
                 continue
             yield from _check_item(item, [*path, key], False)
     elif isinstance(value, list):
-        primitive = all(not isinstance(item, dict | list) for item in value)
+        # In a primitive array and in its ``_name`` extension sibling, null is a placeholder.
+        placeholders = str(path[-1]).startswith("_") if path else False
+        placeholders = placeholders or all(not isinstance(item, dict | list) for item in value)
         for index, item in enumerate(value):
-            yield from _check_item(item, [*path, index], primitive)
+            yield from _check_item(item, [*path, index], placeholders)
 
 
 def _check_item(
@@ -199,7 +202,10 @@ def _value_issue(
     value = detail.get("input")
     fhir_type = locations.primitive_type(holder.cls, name)
     message = str(detail["msg"]).removeprefix("Value error, ")
-    if isinstance(value, str) and any(text in message for text in _FORMAT_ERRORS):
+    if isinstance(value, str) and (
+        detail["type"] == "string_pattern_mismatch"
+        or any(text in message for text in _FORMAT_ERRORS)
+    ):
         if fhir_type in ("dateTime", "instant") and _TIME_WITHOUT_ZONE.match(value):
             return _issue(
                 where,
