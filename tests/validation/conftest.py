@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from fhir_case.validation import Validator
-
-BROKEN = Path(__file__).parent / "broken"
 
 
 @pytest.fixture(scope="session")
@@ -27,8 +23,3 @@ def corpus_dir(shared_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def examples_dir(shared_dir: Path) -> Path:
     return shared_dir / "fhir" / "examples-r4"
-
-
-def load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data

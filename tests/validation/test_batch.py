@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fhir_case.validation import Validator
 from fhir_case.validation.batch import _shares
-from tests.validation.conftest import BROKEN, load
+from tests.validation.corpus import BROKEN, load
 
 
 def test_workers_give_what_one_process_gives(validator: Validator, examples_dir: Path) -> None:

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from fhir_case.validation import Validator
-from tests.validation.conftest import BROKEN, load
+from tests.validation.corpus import BROKEN, load
 
 MANIFEST = json.loads((BROKEN / "manifest.json").read_text(encoding="utf-8"))
 CASES = MANIFEST["cases"]

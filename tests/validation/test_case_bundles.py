@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fhir_case.validation import Validator
-from tests.validation.conftest import load
+from tests.validation.corpus import load
 
 BUNDLES = sorted((Path(__file__).resolve().parents[2] / "bundles").glob("*.json"))
 

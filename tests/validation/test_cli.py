@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.validation.conftest import BROKEN
+from tests.validation.corpus import BROKEN
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from fhir_case.validation import Validator
-from tests.validation.conftest import load
+from tests.validation.corpus import load
 
 # Errors that come from running the HL7 validator without a terminology server (or from its
 # own failures), not from the file.

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fhir_case.validation import Validator
-from tests.validation.conftest import load
+from tests.validation.corpus import load
 
 NOT_UCUM = {
     "MedicationRequest-medrx0304.json": ["drop"],

@@ -13,7 +13,7 @@ from fhir_case.validation.issues import Issue
 from fhir_case.validation.locations import fhirpath
 from fhir_case.validation.structure import check_structure
 from fhir_case.validation.terminology import check_terminology
-from tests.validation.conftest import BROKEN, load
+from tests.validation.corpus import BROKEN, load
 
 VALID = load(BROKEN / "_valid.json")
 
