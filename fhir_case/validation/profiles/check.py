@@ -260,11 +260,12 @@ class _Walk:
                 rule=f"canonical:{rule.id}",
                 hint="use the absolute canonical URL (http://...), or #id for a contained resource",
             )
-        # FHIRPath resolves choice elements (value -> valueQuantity) from the element's type.
-        typed_path = (
-            type_code if type_code[:1].isupper() and type_code not in _BACKBONE else rule.path
-        )
-        self.invariants(rule.invariants, value, location, typed_path)
+        if rule.invariants:
+            # FHIRPath resolves choice elements (value -> valueQuantity) from the element's type.
+            typed_path = (
+                type_code if type_code[:1].isupper() and type_code not in _BACKBONE else rule.path
+            )
+            self.invariants(rule.invariants, value, location, typed_path)
         if self.run.check_formats and type_code in _DATE_TYPES and not _valid_date(value):
             self.report(
                 location,
@@ -416,24 +417,33 @@ class _Walk:
                 self.wrong_choice_type(children, key, location)
                 continue
             name, type_code = target
-            if key.startswith("_"):
+            if key[0] == "_":
                 if key[1:] not in value:  # only an extension on a primitive: it is present
                     found.setdefault(name, []).extend(_items(content, location, key[1:], type_code))
                 self.primitive_extensions(content, f"{location}.{key[1:]}")
                 continue
-            rule = children[name]
-            element_location = (
+            where = (
                 f"{location}.{name[:-3]}.ofType({type_code})"
-                if rule.is_choice
+                if name[-1] == "]"
                 else f"{location}.{key}"
             )
-            found.setdefault(name, []).extend(_items(content, element_location, "", type_code))
+            items = found.setdefault(name, [])
+            if isinstance(content, list):
+                items.extend(
+                    _Item(item, f"{where}[{i}]", type_code)
+                    for i, item in enumerate(content)
+                    if item is not None
+                )
+            elif content is not None:
+                items.append(_Item(content, where, type_code))
         for name in index.required:
             if name not in found:
                 found[name] = []
         for name, items in found.items():
             rule = children[name]
-            self.cardinality(rule, len(items), location)
+            count = len(items)
+            if count < rule.min or (rule.max is not None and count > rule.max):
+                self.cardinality(rule, count, location)
             if rule.slices:
                 self.slicing(rule, items, location)
             else:
@@ -617,12 +627,14 @@ class _Walk:
             native = native_invariant(invariant.expression)
             if native is not None:
                 result: bool | None = native(value, self.root)
-            elif invariant.ast is None or skip_key in stats.invariants_skipped:
-                stats.invariants_skipped.add(skip_key)
+            elif skip_key in stats.invariants_skipped:
                 continue
             else:
-                result = evaluate_invariant(
-                    invariant.ast, value, element_path, self.resource, self.root
+                tree = self.store.fhirpath_tree(invariant.expression)
+                result = (
+                    None
+                    if tree is None
+                    else evaluate_invariant(tree, value, element_path, self.resource, self.root)
                 )
             if result is None:
                 # Not evaluable by fhirpathpy (htmlChecks(), ...): skipped from now on, counted.

@@ -1,10 +1,10 @@
 """Compiled rules, loaded on demand and kept in an on-disk cache keyed by the package contents.
 
-Each compiled profile, value set expansion and code list is one small pickle under
-``<user cache>/rules/profiles-<key>/``, the key a hash of the package set's fingerprint and of
-the compiler's source: a cold process reads only the rules it needs and never re-parses the
-packages' JSON. A changed package or compiler gives a new folder; an unreadable cache file is
-recompiled.
+Each compiled profile, value set expansion, code list and FHIRPath parse tree is one small
+pickle under ``<user cache>/rules/profiles-<key>/``, the key a hash of the package set's
+fingerprint and of the compiler's source: a cold process reads only the rules it needs and
+never re-parses the packages' JSON. A changed package or compiler gives a new folder; an
+unreadable cache file is recompiled.
 """
 
 from __future__ import annotations
@@ -62,6 +62,14 @@ class RuleStore:
     def expansion(self, canonical: str) -> Expansion | None:
         """What the packages tell of a value set's codes, or None when no package has it."""
         return self._get("vs", canonical, self._expand)
+
+    def fhirpath_tree(self, expression: str) -> dict[str, Any] | None:
+        """The parse tree of an invariant for fhirpathpy (None if it cannot parse it).
+
+        Kept apart from the profiles: most invariants never need it (see ``native_invariant``),
+        and one tree serves every profile that repeats the invariant.
+        """
+        return self._get("fp", expression, fhirpath.parse_invariant)
 
     def code_system(self, url: str) -> CodeSystemCodes | None:
         """The codes of a complete CodeSystem in the packages, or None."""
