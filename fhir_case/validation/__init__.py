@@ -82,7 +82,10 @@ class Validator:
             return _finish(issues)
         self._load()
         resources = list(_resources(data, location))
-        issues += self._schema_issues(resources, location)
+        schema_issues = self._schema_issues(resources, location)
+        if self._schemas is not None:
+            issues = _r4_elements_only(issues, schema_issues)
+        issues += schema_issues
         issues += check_bundle(data)
         issues += self._profile_issues(data, location)
         for resource, where in resources:
@@ -216,6 +219,21 @@ def _without_claimed_profiles(data: dict[str, Any]) -> dict[str, Any]:
             ],
         }
     return stripped
+
+
+def _r4_elements_only(structure: list[Issue], schema: list[Issue]) -> list[Issue]:
+    """Structure issues, less "unknown" elements and types that the R4 schema knows.
+
+    The R4B models lack a few R4 elements and resource types (``Timing.repeat``'s
+    ``modifierExtension``, ``Evidence.copyright``, ``EffectEvidenceSynthesis``); which elements
+    exist in R4 is the official R4 schema's to say.
+    """
+    confirmed = {(issue.location, issue.rule) for issue in schema}
+    return [
+        issue
+        for issue in structure
+        if not (issue.rule or "").startswith("unknown") or (issue.location, issue.rule) in confirmed
+    ]
 
 
 def _finish(issues: list[Issue]) -> list[Issue]:

@@ -285,6 +285,7 @@ def check_schema(resource: dict[str, Any], root: str, validators: SchemaValidato
                 f"'{resource_type}' is not an R4 resource type",
                 "use a resource type of FHIR R4 (4.0.1)",
                 "structure",
+                f"unknown-type:{resource_type}",
             )
         ]
     issues: list[Issue] = []
