@@ -45,7 +45,9 @@ def _ref_1(value: Any, root: Any) -> bool:
     if not isinstance(reference, str) or not reference.startswith("#"):
         return True
     contained = root.get("contained") if isinstance(root, dict) else None
-    ids = {c.get("id") for c in contained or () if isinstance(c, dict)}
+    if not isinstance(contained, list):
+        return False
+    ids = {c.get("id") for c in contained if isinstance(c, dict) and isinstance(c.get("id"), str)}
     return reference[1:] in ids
 
 

@@ -345,3 +345,27 @@ def test_a_code_from_the_wrong_system_for_a_value_set_of_snomed_concepts(
     assert [i.location for i in found] == ["Condition.evidence[0].code[0]"]
     assert found[0].hint is not None and "http://snomed.info/sct only" in found[0].hint
     assert errors(condition("http://snomed.info/sct", "363679005"), profile_context) == []
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        {"resourceType": "Patient", "name": "Jane Doe", "gender": ["female"]},
+        {"resourceType": "Patient", "meta": {"profile": MCODE_PATIENT}, "extension": {"url": 1}},
+        {"resourceType": "Patient", "id": ["x"], "contained": "x", "text": []},
+        {
+            "resourceType": "Observation",
+            "code": {"coding": [{"system": "http://loinc.org", "code": ["29463-7"]}]},
+        },
+        {"resourceType": "Observation", "code": [], "valueQuantity": "68 kg", "status": 1},
+        {"resourceType": "Condition", "subject": {"reference": {"ref": "x"}}, "code": None},
+        {"resourceType": "Bundle", "entry": [None, 1, {"resource": "x"}, {"fullUrl": []}]},
+        {"resourceType": "Bundle", "entry": {"resource": {"resourceType": "Patient"}}},
+    ],
+)
+def test_malformed_json_gives_issues_not_exceptions(
+    malformed: dict[str, Any], profile_context: ProfileContext
+) -> None:
+    # The structure layer reports the JSON types; this layer must still run to the end.
+    found = check_resource(malformed, str(malformed["resourceType"]), profile_context)
+    assert all(isinstance(issue, Issue) and issue.layer == "profile" for issue in found)
