@@ -28,7 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fhir_case.errors import PackageError
+from fhir_case.errors import PackageNotFoundError
 from fhir_case.validation.issues import Issue
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class Validator:
         self._loaded = False
         self._context: ProfileContext | None = None
         self._schemas: SchemaValidators | None = None
-        self._package_problem: PackageError | None = None
+        self._package_problem: PackageNotFoundError | None = None
 
     def validate(self, data: dict[str, Any]) -> list[Issue]:
         """Every issue of a resource or Bundle, one per finding, in a stable order."""
@@ -118,7 +118,7 @@ class Validator:
                 specs, cache=self.package_cache, rule_cache=self.rule_cache
             )
             schema_path = context.packages.json_schema_path()
-        except PackageError as problem:
+        except PackageNotFoundError as problem:  # a bad package file is the caller's error
             self._package_problem = problem
             return
         core = next(p for p in context.packages.packages if p.ref.name == R4_CORE.name)
@@ -146,14 +146,15 @@ class Validator:
         return check_resource(checked, root, self._context)
 
     def _did_not_run(self, layer: str, what: str, root: str) -> Issue:
+        missing = self._package_problem.ref if self._package_problem else "hl7.fhir.r4.core#4.0.1"
         return Issue(
             root,
             "error",
             layer,
             f"The {layer} layer did not run: {what} come from FHIR packages, and "
             f"{self._package_problem}",
-            "install the packages: fhir-case packages install hl7.fhir.r4.core#4.0.1 "
-            "(or fhir-case packages install PATH/TO/hl7.fhir.r4.core-4.0.1.tgz)",
+            f"fhir-case packages install {missing} (or fhir-case packages install "
+            "PATH/TO/the-package.tgz), then validate again",
             "not-supported",
         )
 

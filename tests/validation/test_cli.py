@@ -100,4 +100,12 @@ def test_without_packages_the_layers_that_need_them_say_so(tmp_path: Path) -> No
         ["error", "schema", "Bundle:"],
         ["error", "profile", "Bundle:"],
     ]
-    assert all("fhir-case packages install hl7.fhir.r4.core#4.0.1" in line for line in lines)
+    assert all(
+        "(fix: fhir-case packages install hl7.fhir.r4.core#4.0.1 (or" in line for line in lines
+    )
+
+
+def test_a_package_file_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("--package", tmp_path / "nope.tgz", BROKEN / "_valid.json")
+    assert result.returncode == 2
+    assert f"{tmp_path / 'nope.tgz'}: no such package file or folder" in result.stderr
