@@ -702,7 +702,7 @@ class _Walk:
     def reference(self, rule: ElementRule, value: dict[str, Any], location: str) -> None:
         reference = value.get("reference")
         targets = [p for t in rule.types if t.code == "Reference" for p in t.target_profiles]
-        if not isinstance(reference, str) or not targets or reference.startswith("#"):
+        if not isinstance(reference, str) or not targets:
             return
         allowed: list[tuple[str, Profile]] = []
         for url in targets:
@@ -715,7 +715,10 @@ class _Walk:
         if "Resource" in types:
             return
         resolver = self.run.resolver
-        matches = resolver(reference) if resolver is not None else []
+        if reference.startswith("#"):
+            matches = _contained(self.root, reference[1:])
+        else:
+            matches = resolver(reference) if resolver is not None else []
         # Only references that resolve are checked: a relative reference to a server the
         # validator cannot see is not judged by its text (as the HL7 validator does).
         for target, target_location in matches:
@@ -772,6 +775,16 @@ def _valid_date(value: Any) -> bool:
         except ValueError:
             return False
     return not match["m"] or 1 <= int(match["m"]) <= 12
+
+
+def _contained(root: Any, id_: str) -> list[tuple[dict[str, Any], str]]:
+    """The contained resource with this id (``#id`` references), described for messages."""
+    contained = root.get("contained") if isinstance(root, dict) else None
+    return [
+        (resource, f"the contained resource #{id_}")
+        for resource in (contained if isinstance(contained, list) else ())
+        if isinstance(resource, dict) and resource.get("id") == id_
+    ]
 
 
 def _valid_canonical(value: Any) -> bool:

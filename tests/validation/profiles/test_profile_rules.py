@@ -369,3 +369,21 @@ def test_malformed_json_gives_issues_not_exceptions(
     # The structure layer reports the JSON types; this layer must still run to the end.
     found = check_resource(malformed, str(malformed["resourceType"]), profile_context)
     assert all(isinstance(issue, Issue) and issue.layer == "profile" for issue in found)
+
+
+def test_reference_to_a_contained_resource_of_the_wrong_type(
+    profile_context: ProfileContext,
+) -> None:
+    condition = {
+        "resourceType": "Condition",
+        "contained": [{"resourceType": "Organization", "id": "org", "name": "Clinic"}],
+        "subject": {"reference": "#org"},
+    }
+    found = errors(condition, profile_context)
+    assert [(i.location, i.message) for i in found] == [
+        (
+            "Condition.subject",
+            "Invalid Resource target type. Found Organization, but expected one of "
+            "([Patient, Group])",
+        )
+    ]
