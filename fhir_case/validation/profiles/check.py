@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from fhir_case.validation.issues import Issue, Severity
 from fhir_case.validation.profiles.fhirpath import evaluate_invariant, native_invariant
-from fhir_case.validation.profiles.rules import ElementRule, Invariant, Profile
+from fhir_case.validation.profiles.rules import Discriminator, ElementRule, Invariant, Profile
 from fhir_case.validation.profiles.store import CORE_PREFIX, RuleStore
 from fhir_case.validation.profiles.vitals import vital_signs_profile
 
@@ -555,33 +555,46 @@ class _Walk:
 
     def slice_undecidable(self, rule: ElementRule, slice_: ElementRule) -> bool:
         """Whether membership of this slice cannot be decided from local content."""
-        for discriminator in rule.discriminators:
-            if discriminator.type == "type":
-                continue
-            if discriminator.type not in ("value", "pattern"):
-                return True
-            if self.discriminator_expectation(discriminator.path, slice_) is None:
-                return True
-        return not rule.discriminators
+        return not rule.discriminators or any(
+            self.discriminator_test(d, slice_) is None for d in rule.discriminators
+        )
 
     def in_slice(self, rule: ElementRule, slice_: ElementRule, item: _Item) -> bool | None:
         """Whether an item belongs to a slice; None when the discriminators cannot tell."""
         if not rule.discriminators:
             return None
         for discriminator in rule.discriminators:
-            if discriminator.type == "type":
-                if item.type_code not in slice_.type_codes:
-                    return False
-                continue
-            if discriminator.type not in ("value", "pattern"):
+            test = self.discriminator_test(discriminator, slice_)
+            if test is None:
                 return None
-            expected = self.discriminator_expectation(discriminator.path, slice_)
-            if expected is None:
-                return None
-            values = list(_follow(item.value, discriminator.path))
-            if not any(expected(v) for v in values):
+            if not test(item):
                 return False
         return True
+
+    def discriminator_test(
+        self, discriminator: Discriminator, slice_: ElementRule
+    ) -> Callable[[_Item], bool] | None:
+        """A test of one discriminator for one slice; None when it cannot be decided locally."""
+        path = discriminator.path
+        if discriminator.type == "type":
+            if path == "$this":
+                codes = slice_.type_codes
+                return lambda item: item.type_code in codes
+            target = _descendant(slice_, path)
+            if target is None or not target.types or set(target.type_codes) & _RESOURCE_TYPES:
+                return None
+            expected = set(target.type_codes)
+            # Below an element, a type discriminator tells resources apart (Bundle.entry.resource).
+            return lambda item: any(
+                isinstance(v, dict) and v.get("resourceType") in expected
+                for v in _follow(item.value, path)
+            )
+        if discriminator.type not in ("value", "pattern"):
+            return None  # profile and exists discriminators need more than local content
+        expectation = self.discriminator_expectation(path, slice_)
+        if expectation is None:
+            return None
+        return lambda item: any(expectation(v) for v in _follow(item.value, path))
 
     def discriminator_expectation(
         self, path: str, slice_: ElementRule
@@ -593,10 +606,7 @@ class _Walk:
             if profiles:
                 wanted = profiles[0].partition("|")[0]
                 return lambda value: value == wanted
-        target: ElementRule | None = slice_
-        if path != "$this":
-            for step in path.split("."):
-                target = target.children.get(step) if target is not None else None
+        target = _descendant(slice_, path)
         if target is None:
             return None
         if target.fixed is not None:
@@ -775,6 +785,15 @@ def _valid_date(value: Any) -> bool:
         except ValueError:
             return False
     return not match["m"] or 1 <= int(match["m"]) <= 12
+
+
+def _descendant(rule: ElementRule, path: str) -> ElementRule | None:
+    """The element at a dotted path below a rule (``$this``: the rule itself)."""
+    target: ElementRule | None = rule
+    if path != "$this":
+        for step in path.split("."):
+            target = target.children.get(step) if target is not None else None
+    return target
 
 
 def _contained(root: Any, id_: str) -> list[tuple[dict[str, Any], str]]:

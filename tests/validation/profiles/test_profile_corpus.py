@@ -54,6 +54,24 @@ def test_no_errors_on_the_examples_the_hl7_validator_accepts(
     assert errors == []
 
 
+@pytest.mark.parametrize(
+    "package", ["hl7.fhir.us.mcode#4.0.0", "hl7.fhir.uv.genomics-reporting#2.0.0"]
+)
+def test_no_errors_on_the_examples_shipped_in_the_packages(
+    package: str, fhir_package_cache: Path, profile_context: ProfileContext
+) -> None:
+    examples = sorted((fhir_package_cache / package / "package" / "example").glob("*.json"))
+    examples = [path for path in examples if not path.name.startswith(".")]
+    assert len(examples) > 50
+    errors = []
+    for path in examples:
+        resource = _load(path)
+        for issue in check_resource(resource, resource["resourceType"], profile_context):
+            if issue.is_error:
+                errors.append(f"{path.name}: {issue.location}: {issue.message}")
+    assert errors == []
+
+
 @pytest.mark.parametrize("name", GOOD)
 def test_no_errors_on_valid_bundles(
     name: str, shared_dir: Path, profile_context: ProfileContext

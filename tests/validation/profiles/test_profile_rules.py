@@ -387,3 +387,22 @@ def test_reference_to_a_contained_resource_of_the_wrong_type(
             "([Patient, Group])",
         )
     ]
+
+
+def test_bundle_entries_sliced_by_resource_type(profile_context: ProfileContext) -> None:
+    bundle_profile = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-patient-bundle"
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "meta": {"profile": [bundle_profile]},
+        "type": "collection",
+        "entry": [
+            {"fullUrl": "urn:uuid:p", "resource": patient()},
+            {"fullUrl": "urn:uuid:w", "resource": weight(subject={"reference": "urn:uuid:p"})},
+        ],
+    }
+    assert errors(bundle, profile_context) == []
+    second = {"fullUrl": "urn:uuid:q", "resource": {**patient(), "id": "p2"}}
+    found = errors({**bundle, "entry": [*bundle["entry"], second]}, profile_context)
+    assert [(i.location, i.message.split(" (from")[0]) for i in found] == [
+        ("Bundle", "Bundle.entry:cancerPatient: max allowed = 1, but found 2")
+    ]
