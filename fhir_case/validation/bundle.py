@@ -14,8 +14,8 @@ Scope:
   POST).
 - the Bundle invariants ``bdl-1`` to ``bdl-12`` for each bundle type.
 
-Reference *target types* come from the StructureDefinitions and are checked by the profiles
-layer, with :class:`BundleIndex` resolving ``urn:uuid`` references for it.
+Reference *target types* come from the StructureDefinitions and are checked by the profile
+layer.
 """
 
 from __future__ import annotations
@@ -98,11 +98,6 @@ class BundleIndex:
                 if reference in self.by_full_url
             ]
         return []
-
-    def resolve(self, reference: str) -> dict[str, Any] | None:
-        """The resource ``reference`` points to inside the bundle, or None."""
-        found = self.resolve_all(reference)
-        return found[0].resource if len(found) == 1 else None
 
 
 def check_bundle(bundle: dict[str, Any]) -> list[Issue]:
