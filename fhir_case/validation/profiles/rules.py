@@ -74,7 +74,6 @@ class Profile:
     version: str | None
     name: str
     type: str  # the resource or data type it constrains
-    kind: str
     derivation: str | None
     root: ElementRule
 
@@ -112,7 +111,6 @@ def compile_profile(sd: dict[str, Any]) -> Profile:
         version=sd.get("version"),
         name=str(sd.get("name") or sd.get("id") or url),
         type=str(sd.get("type")),
-        kind=str(sd.get("kind")),
         derivation=sd.get("derivation"),
         root=root,
     )
