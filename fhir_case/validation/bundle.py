@@ -24,12 +24,14 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fhir_case.validation import locations
-from fhir_case.validation.issues import Issue, Severity
+from fhir_case.validation.issues import Issue, finding
 
 LAYER = "bundle"
+_issue = partial(finding, LAYER)
 
 _UUID_URN = "urn:uuid:"
 _OID_URN = re.compile(r"^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$")
@@ -366,13 +368,3 @@ def _bdl(key: str, location: str, hint: str) -> Issue:
     return Issue(
         location, "error", LAYER, f"Constraint failed: {key}: '{_BDL[key]}'", hint, "invariant", key
     )
-
-
-def _issue(
-    location: str,
-    message: str,
-    hint: str | None,
-    severity: Severity = "error",
-    code: str = "invalid",
-) -> Issue:
-    return Issue(location, severity, LAYER, message, hint, code)

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from fhir_case.terminology.register import CodeRegister, load_register
 from fhir_case.validation import locations, ucum
-from fhir_case.validation.issues import Issue, Severity
+from fhir_case.validation.issues import Issue, finding
 
 LAYER = "terminology"
+_issue = partial(finding, LAYER)
 
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
@@ -239,13 +241,3 @@ def _same_display(given: str, registered: str) -> bool:
         return " ".join(_SEMANTIC_TAG.sub("", text).split()).casefold()
 
     return norm(given) == norm(registered)
-
-
-def _issue(
-    location: str,
-    message: str,
-    hint: str | None,
-    severity: Severity = "error",
-    code: str = "invalid",
-) -> Issue:
-    return Issue(location, severity, LAYER, message, hint, code)
