@@ -165,7 +165,11 @@ def validate(
     profiles: bool = True,
     packages: Sequence[str | Path] | None = None,
 ) -> list[Issue]:
-    """Validate a resource or Bundle with every layer (see :class:`Validator`)."""
+    """Validate a resource or Bundle with every layer (see :class:`Validator`).
+
+    The packages are loaded on the first call and kept for the process (one validator per
+    ``packages``/``profiles`` pair); use :class:`Validator` to control that.
+    """
     specs = None if packages is None else tuple(str(spec) for spec in packages)
     return _shared_validator(specs, profiles).validate(data)
 
