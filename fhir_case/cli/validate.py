@@ -47,12 +47,18 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--jobs",
-        type=int,
+        type=_positive,
         default=None,
         metavar="N",
         help="validate the files with up to N processes (default: one per CPU)",
     )
     parser.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes >= 1, not {text!r}")
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:
