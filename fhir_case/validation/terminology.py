@@ -69,6 +69,8 @@ _CODING_KEYS = frozenset(
     {"id", "extension", "system", "version", "code", "display", "userSelected"}
 )
 _QUANTITY_KEYS = frozenset({"id", "extension", "value", "comparator", "unit", "system", "code"})
+# ContactPoint.system codes: {"system": "phone"} alone is a ContactPoint, not a Coding.
+_CONTACT_SYSTEMS = frozenset({None, "phone", "fax", "email", "pager", "url", "sms", "other"})
 _SNOMED_EXPRESSION = re.compile(r"[:=+{]")
 _SCTID = re.compile(r"[0-9]{6,18}")
 _SEMANTIC_TAG = re.compile(r"\s+\([^()]*\)$")
@@ -85,7 +87,7 @@ def check_terminology(
         if not keys <= _QUANTITY_KEYS and not keys <= _CODING_KEYS:
             continue
         system = item.get("system")
-        if keys <= _CODING_KEYS and ("code" in item or "system" in item):
+        if keys <= _CODING_KEYS and ("code" in item or system not in _CONTACT_SYSTEMS):
             issues.extend(_coding(item, resource, root, path, register))
         elif isinstance(system, str) and system == UCUM and isinstance(item.get("code"), str):
             issues.extend(_ucum(item["code"], resource, root, [*path, "code"]))

@@ -184,6 +184,11 @@ def test_a_display_without_its_semantic_tag_matches() -> None:
     assert check_terminology(resource, "Condition") == []
 
 
+def test_a_contact_point_without_value_is_not_a_coding() -> None:
+    patient = {"resourceType": "Patient", "telecom": [{"system": "phone"}]}
+    assert check_terminology(patient, "Patient") == []
+
+
 def test_ucum_is_checked_wherever_the_system_is_ucum() -> None:
     resource = observation(
         valueQuantity={
