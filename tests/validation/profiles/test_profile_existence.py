@@ -7,7 +7,11 @@ from typing import Any
 import pytest
 
 from fhir_case.validation.profiles.existence import compile_existence
-from fhir_case.validation.profiles.fhirpath import evaluate_invariant, parse_invariant
+from fhir_case.validation.profiles.fhirpath import (
+    evaluate_invariant,
+    native_invariant,
+    parse_invariant,
+)
 
 CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("code.empty() or system.exists()", "Quantity", {"code": "kg"}),
@@ -74,3 +78,36 @@ def test_has_value_looks_at_the_value_not_at_extensions() -> None:
 )
 def test_anything_else_is_left_to_fhirpathpy(expression: str) -> None:
     assert compile_existence(expression) is None
+
+
+@pytest.mark.parametrize(
+    ("period", "holds"),
+    [
+        ({"start": "2023-01-05", "end": "2023-03-01"}, True),
+        ({"start": "2023-03-01", "end": "2023-01-05"}, False),
+        ({"start": "2023-03-01T10:00:00+08:00", "end": "2023-03-01T03:00:00Z"}, True),
+        ({"start": "2023-03-01T10:00:00Z", "end": "2023-03-01T03:00:00Z"}, False),
+        ({"start": "2023-03", "end": "2023-01-05"}, True),  # precisions differ: not comparable
+        ({"start": "2023-03-01"}, True),
+    ],
+)
+def test_period_start_before_end(period: dict[str, Any], holds: bool) -> None:
+    expression = "start.hasValue().not() or end.hasValue().not() or (start <= end)"
+    native = native_invariant(expression)
+    assert native is not None
+    assert native(period, period) is holds
+
+
+@pytest.mark.parametrize(
+    ("range_", "holds"),
+    [
+        ({"low": {"value": 1, "code": "mg"}, "high": {"value": 5, "code": "mg"}}, True),
+        ({"low": {"value": 5, "code": "mg"}, "high": {"value": 1, "code": "mg"}}, False),
+        ({"low": {"value": 5, "code": "g"}, "high": {"value": 1, "code": "mg"}}, True),
+        ({"low": {"value": 5}}, True),
+    ],
+)
+def test_range_low_below_high(range_: dict[str, Any], holds: bool) -> None:
+    native = native_invariant("low.empty() or high.empty() or (low <= high)")
+    assert native is not None
+    assert native(range_, range_) is holds

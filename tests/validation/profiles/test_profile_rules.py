@@ -406,3 +406,18 @@ def test_bundle_entries_sliced_by_resource_type(profile_context: ProfileContext)
     assert [(i.location, i.message.split(" (from")[0]) for i in found] == [
         ("Bundle", "Bundle.entry:cancerPatient: max allowed = 1, but found 2")
     ]
+
+
+def test_contained_resources_must_be_referred_to(profile_context: ProfileContext) -> None:
+    medication = {"resourceType": "Medication", "id": "med", "code": {"text": "cisplatin"}}
+    request: dict[str, Any] = {
+        "resourceType": "MedicationRequest",
+        "contained": [medication],
+        "status": "active",
+        "intent": "order",
+        "medicationReference": {"reference": "#med"},
+        "subject": {"reference": "Patient/p1"},
+    }
+    assert errors(request, profile_context) == []
+    orphan = {**request, "medicationReference": {"reference": "Medication/other"}}
+    assert where(errors(orphan, profile_context)) == {("MedicationRequest", "dom-3")}
