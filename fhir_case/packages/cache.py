@@ -69,8 +69,9 @@ def unpack_tgz(data: bytes, target: Path, source: str) -> Package:
         raise PackageFormatError(f"{source}: cannot unpack the package: {error}") from error
     except OSError as error:
         raise PackageError(
-            f"cannot install {source} into {target.parent}: {error}. Fix: make the folder "
-            f"writable, or name another package cache with {CACHE_ENV}"
+            f"cannot unpack {source} into {target.parent}: {error}. Fix: make that folder "
+            f"writable, or choose another one ({CACHE_ENV} for the package cache, "
+            f"{USER_CACHE_ENV} for fhir-case's own cache)"
         ) from error
     return Package.open(target)
 

@@ -47,6 +47,7 @@ class RuleStore:
         self._memo: dict[tuple[str, str], Any] = {}
         self._profiles: dict[str, Profile | None] = {}  # the hottest lookup, without a tuple key
         self.compiled = 0  # how many items this process had to compile (cache misses)
+        self.cache_error: OSError | None = None  # why the cache could not be written, if so
 
     def profile(self, canonical: str) -> Profile | None:
         """The compiled StructureDefinition with this canonical, or None if no package has it."""
@@ -89,7 +90,11 @@ class RuleStore:
             self._memo[memo_key] = None  # a value set that includes itself expands to nothing
             value = build(key)
             self.compiled += 1
-            write_atomic(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            if self.cache_error is None:
+                try:
+                    write_atomic(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+                except OSError as error:  # a read-only or full disk: validate without caching
+                    self.cache_error = error
         self._memo[memo_key] = value
         return value
 

@@ -421,3 +421,14 @@ def test_contained_resources_must_be_referred_to(profile_context: ProfileContext
     assert errors(request, profile_context) == []
     orphan = {**request, "medicationReference": {"reference": "Medication/other"}}
     assert where(errors(orphan, profile_context)) == {("MedicationRequest", "dom-3")}
+
+
+def test_a_rule_cache_that_cannot_be_written_only_costs_time(
+    tmp_path: Path, fhir_package_cache: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    context = ProfileContext.load(["hl7.fhir.us.mcode#4.0.0"], rule_cache=blocker)
+    found = errors(weight(status=None), context)
+    assert ("Observation", "min:Observation.status") in where(found)
+    assert context.store.cache_error is not None
