@@ -565,16 +565,18 @@ class _Walk:
             return None
         for discriminator in rule.discriminators:
             test = self.discriminator_test(discriminator, slice_)
-            if test is None:
+            verdict = None if test is None else test(item)
+            if verdict is None:
                 return None
-            if not test(item):
+            if not verdict:
                 return False
         return True
 
     def discriminator_test(
         self, discriminator: Discriminator, slice_: ElementRule
-    ) -> Callable[[_Item], bool] | None:
-        """A test of one discriminator for one slice; None when it cannot be decided locally."""
+    ) -> Callable[[_Item], bool | None] | None:
+        """A test of one discriminator for one slice; None when it cannot be decided locally
+        (the test itself gives None for an item it cannot judge)."""
         path = discriminator.path
         if discriminator.type == "type":
             if path == "$this":
@@ -589,12 +591,35 @@ class _Walk:
                 isinstance(v, dict) and v.get("resourceType") in expected
                 for v in _follow(item.value, path)
             )
+        if discriminator.type == "profile" and path in ("resolve()", "$this.resolve()"):
+            wanted = [self.store.profile(url) for t in slice_.types for url in t.target_profiles]
+            profiles = [profile for profile in wanted if profile is not None]
+            return (lambda item: self.refers_to(item.value, profiles)) if profiles else None
         if discriminator.type not in ("value", "pattern"):
-            return None  # profile and exists discriminators need more than local content
+            return None  # exists and other profile discriminators are not decided here
         expectation = self.discriminator_expectation(path, slice_)
         if expectation is None:
             return None
         return lambda item: any(expectation(v) for v in _follow(item.value, path))
+
+    def refers_to(self, value: Any, profiles: list[Profile]) -> bool | None:
+        """Whether a reference points at a resource that conforms to one of the profiles."""
+        reference = value.get("reference") if isinstance(value, dict) else None
+        matches = self.resolve(reference) if isinstance(reference, str) else []
+        if not matches:
+            return None  # the target is not here to look at: the slice is not judged
+        return any(
+            target.get("resourceType") == profile.type
+            and (profile.is_base or self.run.conforms(target, target_location, profile))
+            for target, target_location in matches
+            for profile in profiles
+        )
+
+    def resolve(self, reference: str) -> list[tuple[dict[str, Any], str]]:
+        """The resources a reference points at: contained (``#id``) or in the Bundle."""
+        if reference.startswith("#"):
+            return _contained(self.root, reference[1:])
+        return self.run.resolver(reference) if self.run.resolver is not None else []
 
     def discriminator_expectation(
         self, path: str, slice_: ElementRule
@@ -724,11 +749,7 @@ class _Walk:
         types = list(dict.fromkeys(t for t, _ in allowed))
         if "Resource" in types:
             return
-        resolver = self.run.resolver
-        if reference.startswith("#"):
-            matches = _contained(self.root, reference[1:])
-        else:
-            matches = resolver(reference) if resolver is not None else []
+        matches = self.resolve(reference)
         # Only references that resolve are checked: a relative reference to a server the
         # validator cannot see is not judged by its text (as the HL7 validator does).
         for target, target_location in matches:

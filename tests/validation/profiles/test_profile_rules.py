@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -432,3 +433,40 @@ def test_a_rule_cache_that_cannot_be_written_only_costs_time(
     found = errors(weight(status=None), context)
     assert ("Observation", "min:Observation.status") in where(found)
     assert context.store.cache_error is not None
+
+
+def test_slices_by_the_profile_of_the_referenced_resource(
+    profile_context: ProfileContext, fhir_package_cache: Path
+) -> None:
+    examples = fhir_package_cache / "hl7.fhir.us.mcode#4.0.0" / "package" / "example"
+
+    def example(name: str) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads((examples / f"Observation-{name}.json").read_text())
+        return loaded
+
+    group = example("tnm-pathologic-stage-group-jenny-m")
+    members = [example(ref["reference"].removeprefix("Observation/")) for ref in group["hasMember"]]
+    extra = {**members[0], "id": "another-primary-tumor-category"}
+
+    def bundle(stage_group: dict[str, Any], observations: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [
+                {"fullUrl": f"http://example.org/fhir/Observation/{o['id']}", "resource": o}
+                for o in [stage_group, *observations]
+            ],
+        }
+
+    assert errors(bundle(group, members), profile_context) == []
+    four = {
+        **group,
+        "hasMember": [*group["hasMember"], {"reference": f"Observation/{extra['id']}"}],
+    }
+    found = errors(bundle(four, [*members, extra]), profile_context)
+    assert [(i.location, i.message.split(" (from")[0]) for i in found] == [
+        (
+            "Bundle.entry[0].resource",
+            "Observation.hasMember:TNMCategory: max allowed = 3, but found 4",
+        )
+    ]
