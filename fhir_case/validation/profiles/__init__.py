@@ -7,8 +7,8 @@ sets expanded from the packages; of one that cannot be expanded locally only its
 are checked), codes of complete CodeSystems in the packages, invariants of severity error
 (compiled existence tests, a few native ones, else fhirpathpy; the ones it cannot evaluate are
 skipped and counted in ``Stats``), reference target types and target profiles (for references
-that resolve inside the Bundle or to contained resources), slicing by value, pattern, type
-and extension-URL discriminators, extensions against their definitions (an HL7-namespace
+that resolve inside the Bundle or to contained resources), slicing by value, pattern, type,
+profile and extension-URL discriminators, extensions against their definitions (an HL7-namespace
 extension must be defined), and absolute canonicals. Data-type definitions apply below every
 element (``qty-3`` on each Quantity, ``Extension.url`` on each extension).
 
