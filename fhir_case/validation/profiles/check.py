@@ -164,7 +164,12 @@ class _Run:
     """One check: the resolver, and which (resource, profile) pairs were found to conform."""
 
     def __init__(
-        self, checker: ProfileChecker, resolver: Resolver | None, check_formats: bool = False
+        self,
+        checker: ProfileChecker,
+        resolver: Resolver | None,
+        *,
+        check_formats: bool = False,
+        conforms: dict[tuple[int, str], bool] | None = None,
     ) -> None:
         self.checker = checker
         self.store = checker.store
@@ -172,8 +177,8 @@ class _Run:
         # Primitive formats are the structure layer's to report; a target-profile match
         # (does this Patient conform to us-core-patient?) needs them, so it checks dates itself.
         self.check_formats = check_formats
-        self._conforms: dict[tuple[int, str], bool] = {}
-        self._formats: _Run | None = None
+        self._conforms: dict[tuple[int, str], bool] = {} if conforms is None else conforms
+        self._matching: _Run | None = self if check_formats else None
 
     def resource(
         self, resource: dict[str, Any], location: str, root: Any, sink: list[Issue]
@@ -210,10 +215,11 @@ class _Run:
         if key not in self._conforms:
             self._conforms[key] = True  # a reference cycle counts as conforming
             sink: list[Issue] = []
-            if self._formats is None:
-                self._formats = _Run(self.checker, self.resolver, check_formats=True)
-                self._formats._conforms = self._conforms
-            _Walk(self._formats, profile, resource, resource, sink).element(
+            if self._matching is None:
+                self._matching = _Run(
+                    self.checker, self.resolver, check_formats=True, conforms=self._conforms
+                )
+            _Walk(self._matching, profile, resource, resource, sink).element(
                 profile.root, resource, location, profile.type
             )
             self._conforms[key] = not any(issue.is_error for issue in sink)
