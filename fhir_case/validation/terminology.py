@@ -173,11 +173,15 @@ def _ucum(code: str, resource: dict[str, Any], root: str, path: list[str | int])
     hint = (
         f"the UCUM code is probably '{meant}'" if meant else "write a UCUM code, e.g. mg, mL, /min"
     )
+    # A warning, not an error: R4 does not require units to be UCUM codes unless a profile binds
+    # them (the profile layer reports those), and the official examples use 'ea' and 'mEq'.
+    # Strict servers reject such units, and `fhir-case build` refuses them in case files.
     yield _issue(
         locations.fhirpath(root, resource, path),
         f"'{code}' is not a valid UCUM unit: {problem}",
         hint,
-        code="code-invalid",
+        "warning",
+        "code-invalid",
     )
 
 

@@ -32,7 +32,10 @@ def test_the_bundle_they_come_from_is_valid(validator: Validator) -> None:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_defect_is_caught_at_its_location(validator: Validator, name: str) -> None:
     case = CASES[name]
-    errors = [
-        issue for issue in validator.validate(load(BROKEN / f"{name}.json")) if issue.is_error
+    severity = case.get("severity", "error")  # invalid UCUM units are warnings
+    found = [
+        issue
+        for issue in validator.validate(load(BROKEN / f"{name}.json"))
+        if issue.severity == severity
     ]
-    assert (case["layer"], case["location"]) in {(i.layer, i.location) for i in errors}, errors
+    assert (case["layer"], case["location"]) in {(i.layer, i.location) for i in found}, found

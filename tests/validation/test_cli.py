@@ -20,15 +20,28 @@ def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_errors_give_one_line_each_and_exit_1(fhir_package_cache: Path) -> None:
-    result = run(BROKEN / "ucum-mcg.json")
+    result = run(BROKEN / "txn-put-id-mismatch.json")
     assert result.returncode == 1
     assert (
-        "error terminology Bundle.entry[3].resource.dosageInstruction[0].doseAndRate[0]"
+        "error bundle Bundle.entry[0].request.url: PUT url "
+        "'Patient/0f4f6a1e-5a8b-5c2e-9d3a-1b2c3d4e5f77' names id "
+        "0f4f6a1e-5a8b-5c2e-9d3a-1b2c3d4e5f77, but the resource's id is "
+        "0f4f6a1e-5a8b-5c2e-9d3a-1b2c3d4e5f01 (fix: set request.url to "
+        "Patient/0f4f6a1e-5a8b-5c2e-9d3a-1b2c3d4e5f01)"
+    ) in result.stdout.splitlines()
+    assert "txn-put-id-mismatch.json: 1 error," in result.stdout.splitlines()[-1]
+
+
+def test_warnings_alone_exit_0(fhir_package_cache: Path) -> None:
+    result = run(BROKEN / "ucum-mcg.json")
+    assert result.returncode == 0
+    assert (
+        "warning terminology Bundle.entry[3].resource.dosageInstruction[0].doseAndRate[0]"
         ".dose.ofType(Quantity).code: 'mcg' is not a valid UCUM unit: 'mcg' is not a UCUM unit "
         "(fix: the UCUM code is probably 'ug')"
     ) in result.stdout.splitlines()
     assert result.stdout.splitlines()[-1].endswith(
-        "ucum-mcg.json: 1 error, 0 warnings, 0 information"
+        "ucum-mcg.json: 0 errors, 1 warning, 0 information"
     )
 
 
