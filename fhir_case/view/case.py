@@ -26,7 +26,7 @@ _DOUBT_WORDS = re.compile(
 class Flag:
     """A data-quality flag on one resource: a DetectedIssue naming it, or a doubtful note."""
 
-    target: str  # the flagged resource, as Type/id
+    targets: tuple[str, ...]  # the flagged resources, as Type/id
     title: str
     detail: str
     origin: str  # "DetectedIssue" or "note"
@@ -116,7 +116,7 @@ class CaseView:
     resource_count: int = 0
 
     def flags_for(self, key: str) -> list[Flag]:
-        return [f for f in self.flags if f.target == key]
+        return [f for f in self.flags if key in f.targets]
 
 
 def notes_of(resource: Resource) -> tuple[str, ...]:
@@ -406,11 +406,13 @@ def read_flags(record: Record) -> list[Flag]:
     for issue in record.of_type("DetectedIssue"):
         title = w.concept(issue.get("code")) or "Detected issue"
         detail = w.scalar(issue.get("detail")) or title
-        targets = record.resolve_all(issue.get("implicated"))
-        for target in targets or [issue]:
-            flags.append(Flag(record.key(target), title, detail, "DetectedIssue"))
+        targets = record.resolve_all(issue.get("implicated")) or [issue]
+        flags.append(Flag(tuple(record.key(t) for t in targets), title, detail, "DetectedIssue"))
+    flagged = {target for flag in flags for target in flag.targets}
     for resource in record.resources:
+        if record.key(resource) in flagged:
+            continue  # a DetectedIssue already says it; its notes only point there
         for note in notes_of(resource):
             if _DOUBT_WORDS.search(note):
-                flags.append(Flag(record.key(resource), "Doubtful value (note)", note, "note"))
+                flags.append(Flag((record.key(resource),), "Doubtful value (note)", note, "note"))
     return flags

@@ -98,6 +98,8 @@ def schedule_for(request: object, record_end: dt.date | None) -> Schedule:
         count = max(1, -(-(last - start).days // cycle_days))
         ongoing = True
         how += f" from {start.isoformat()}, open-ended (drawn to the last date in the record)"
+    elif end is not None:
+        return Schedule((), False, f"until {end.isoformat()}; no start date or cycle count")
     else:
         return Schedule((), False, "no start or end date in the record")
     count = min(count, MAX_CYCLES)

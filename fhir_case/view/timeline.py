@@ -43,7 +43,7 @@ def treatment_lanes(medications: Sequence[Medication]) -> list[TreatmentLane]:
             lanes.setdefault(medication.schedule.cycles, []).append(medication)
     return [
         TreatmentLane(
-            label=" + ".join(m.name for m in group),
+            label=" + ".join(m.name.split(" (")[0] for m in group),
             cycles=cycles,
             ongoing=any(m.schedule.ongoing for m in group),
             keys=tuple(m.key for m in group),
@@ -238,7 +238,7 @@ def render_timeline(case: CaseView) -> Markup | None:
     if not days:
         return None
     scale = Scale(min(days), max(days))
-    flagged = {f.target for f in case.flags}
+    flagged = {target for flag in case.flags for target in flag.targets}
     rows: list[tuple[str, str, Markup]] = []
     y = TOP + LANE_HEIGHT / 2
     for lane in EVENT_LANES:
