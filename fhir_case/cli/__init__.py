@@ -8,10 +8,12 @@ from collections.abc import Sequence
 
 from fhir_case import __version__
 from fhir_case.cli import build
+from fhir_case.cli import delete as delete_command  # issue 4: upload
+from fhir_case.cli import upload as upload_command  # issue 4: upload
 from fhir_case.errors import FhirCaseError
 
 # Each module adds its subcommand with ``register(subparsers)`` and sets ``func`` on its parser.
-SUBCOMMANDS = (build,)
+SUBCOMMANDS = (build, upload_command, delete_command)
 
 
 def make_parser() -> argparse.ArgumentParser:
