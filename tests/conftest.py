@@ -17,3 +17,7 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"reference material not found at {SHARED}; set FHIR_CASE_SHARED")
     return SHARED
+
+
+# issue 4 (upload): the real FHIR server fixture `fhir_server_url`, reusable by every test area.
+from fhir_server import fhir_server_url  # noqa: E402, F401
