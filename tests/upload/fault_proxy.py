@@ -8,6 +8,7 @@ Every request that reaches the proxy is recorded, faulted or not.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Callable
@@ -60,6 +61,8 @@ class FaultProxy:
 
     def __exit__(self, *exc: object) -> None:
         self._closed = True
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() below
         self._listener.close()
         self._thread.join(timeout=5)
 
