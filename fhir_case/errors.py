@@ -8,8 +8,12 @@ FhirCaseError
   UsageError                 bad input from the user (exit 2)
     CaseFileError            a case file that cannot be built: file, line, field path, fix
     InputFileError           a bundle or resource file that cannot be read or parsed
+    DocumentError            a FHIR document cannot be assembled from the given bundle
   BuildError                 the built record does not validate (nothing is written)
   PackageError               a FHIR package cannot be found, read or installed
+    PackageNotFoundError     a needed package is not installed (says how to install it)
+    PackageFormatError       a .tgz or folder that is not a readable FHIR package
+    PackageDownloadError     a package registry did not deliver a package
   FhirServerError            a FHIR server could not be used (fhir_case.upload)
     ServerUnreachableError     no usable answer within the bounded retry time
     ServerCapabilityError      the server is not FHIR 4.0.x or lacks what the upload needs
@@ -18,7 +22,6 @@ FhirCaseError
     RequestRejectedError       the server rejected a request (other 4xx), with its OperationOutcome
       TransactionRejectedError   a transaction was rejected as a whole; names the failing entries
     ServerFaultError           the server failed (5xx) and retrying did not help
-  UploadVerificationError    what the server holds after an upload differs from what was sent
 """
 
 from __future__ import annotations
@@ -58,12 +61,50 @@ class InputFileError(UsageError):
     """A bundle or resource file that cannot be read or parsed."""
 
 
+class DocumentError(UsageError):
+    """A FHIR document cannot be assembled from the given bundle (the message says why)."""
+
+
 class BuildError(FhirCaseError):
     """The record built from a case file does not validate; nothing was written."""
 
 
 class PackageError(FhirCaseError):
     """A FHIR package cannot be found, read or installed."""
+
+
+class PackageNotFoundError(PackageError):
+    """A needed FHIR package is not in the package cache."""
+
+    def __init__(self, ref: object, cache_root: Path | str, needed_by: object = None) -> None:
+        self.ref = str(ref)
+        self.cache_root = str(cache_root)
+        why = f" (needed by {needed_by})" if needed_by is not None else ""
+        super().__init__(
+            f"FHIR package {self.ref}{why} is not installed in {self.cache_root}. "
+            f"Fix: run `fhir-case packages install {self.ref}` (downloads it from the registry), "
+            "or `fhir-case packages install PATH/TO/package.tgz`, "
+            "or set FHIR_PACKAGE_CACHE to a cache that has it"
+        )
+
+
+class PackageFormatError(PackageError):
+    """A file or folder that is not a readable FHIR package."""
+
+    exit_code = 2
+
+
+class PackageDownloadError(PackageError):
+    """A package registry did not deliver a package."""
+
+    def __init__(self, ref: object, url: str, problem: str) -> None:
+        self.ref = str(ref)
+        self.url = url
+        super().__init__(
+            f"cannot download FHIR package {self.ref} from {url}: {problem}. "
+            "Fix: check the registry URL (--registry) and the network, or install the "
+            "package from a file: `fhir-case packages install PATH/TO/package.tgz`"
+        )
 
 
 class FhirServerError(FhirCaseError):
@@ -107,7 +148,3 @@ class TransactionRejectedError(RequestRejectedError):
 
 class ServerFaultError(FhirServerError):
     """The server failed (5xx) and retrying, where it was safe, did not help."""
-
-
-class UploadVerificationError(FhirCaseError):
-    """Read back after an upload, the server's resources differ from what was sent."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 
@@ -25,6 +26,36 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_all_atomic(files: Mapping[Path, bytes]) -> None:
-    """Write several files; each is replaced atomically, and all are rendered before any is written."""
+    """Write several files, each replaced atomically; the caller renders all of them first."""
     for path, data in files.items():
         write_atomic(path, data)
+
+
+def replace_dir_atomic(target: Path, populate: Callable[[Path], None]) -> None:
+    """Fill a temporary sibling folder with ``populate``, then move it to ``target`` in one rename.
+
+    Readers see the old folder or the complete new one, never a half-written one. When another
+    process put ``target`` in place first, its folder is kept.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        populate(tmp)
+        os.chmod(tmp, 0o755)
+        if target.exists():
+            old = Path(
+                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent)
+            )
+            os.replace(target, old / target.name)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            try:
+                os.rename(tmp, target)
+            except OSError:
+                if not target.is_dir():
+                    raise
+                shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,17 +1,59 @@
-"""``fhir-case build``: case file -> validated bundles in a folder."""
+"""``fhir-case build``: case file -> validated bundles in a folder, written atomically."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
+
+from fhir_case.build import NOT_RUN, build_case_file, check_bundles
+from fhir_case.bundle import BUNDLE_TYPES, BundleType, serialize
+from fhir_case.casefile import default_case_file
+from fhir_case.fileio import write_all_atomic
+from fhir_case.validation import Validator
 
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "build", help="build the FHIR bundles of a case file"
+        "build",
+        help="build the FHIR bundles of a case file",
+        description="Build, validate and write the FHIR R4 bundles of a case file. Nothing is "
+        "written when the case file or the built record has an error.",
+    )
+    parser.add_argument(
+        "case_file",
+        nargs="?",
+        type=Path,
+        help="the case file (YAML); default: the case shipped with fhir-case (Chen et al. 2024)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("bundles"), help="output folder (default: bundles)"
+    )
+    parser.add_argument(
+        "--type",
+        dest="types",
+        action="append",
+        choices=BUNDLE_TYPES,
+        help="bundle type to build; repeat for several (default: all)",
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("the builder lands with issue 2")
+    case_file: Path = args.case_file or default_case_file()
+    types: list[BundleType] = args.types or list(BUNDLE_TYPES)
+    bundles = build_case_file(case_file, types)
+    reports = check_bundles(bundles, Validator())
+    files = {args.out / name: serialize(bundle) for name, bundle in bundles.items()}
+    write_all_atomic(files)
+    not_run = {i.layer: i.hint for issues in reports.values() for i in issues if i.code == NOT_RUN}
+    for layer, hint in sorted(not_run.items()):
+        print(f"warning: the {layer} layer did not check the bundles ({hint})", file=sys.stderr)
+    for path, (name, bundle) in zip(files, bundles.items(), strict=True):
+        warnings = sum(1 for issue in reports[name] if issue.severity == "warning")
+        print(
+            f"wrote {path} ({bundle['type']}, {len(bundle['entry'])} entries, "
+            f"0 errors, {warnings} warnings)"
+        )
+    return 0

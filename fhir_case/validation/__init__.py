@@ -1,1 +1,236 @@
-"""Layered FHIR R4 validation: each layer turns a resource or Bundle into a list of Issues."""
+"""Layered FHIR R4 validation: each layer turns a resource or Bundle into a list of Issues.
+
+Layers, in the order their findings are kept when two find the same thing:
+
+1. ``structure``: the ``fhir.resources`` R4B models (:mod:`.structure`);
+2. ``schema``: the official R4 JSON Schema, per resource type (:mod:`.schema`);
+3. ``bundle``: fullUrls, references, transaction requests, bdl invariants (:mod:`.bundle`);
+4. ``profile``: StructureDefinition-driven rules of the base types and claimed profiles
+   (:mod:`.profiles`);
+5. ``terminology``: the code register and UCUM (:mod:`.terminology`).
+
+The schema and profile layers need FHIR packages (R4 core and the packages of claimed
+profiles); without them, each says it did not run and how to install what it needs.
+
+Use::
+
+    issues = validate(bundle)                              # packages from the package cache
+    issues = validate(bundle, packages=["hl7.fhir.us.mcode#4.0.0"], profiles=True)
+    validator = Validator(packages=["./mcode.tgz"])        # load once, validate many
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fhir_case.errors import PackageError
+from fhir_case.validation.issues import Issue
+
+if TYPE_CHECKING:
+    from fhir_case.packages import PackageCache
+    from fhir_case.validation.profiles import ProfileContext
+    from fhir_case.validation.schema import SchemaValidators
+
+__all__ = ["Issue", "Validator", "has_errors", "validate"]
+
+LAYERS = ("structure", "schema", "bundle", "profile", "terminology")
+_SEVERITIES = ("fatal", "error", "warning", "information")
+_NUMBER = re.compile(r"(\d+)")
+
+
+class Validator:
+    """Every layer, with its packages loaded once (lazily) for any number of resources.
+
+    ``packages``: FHIR packages as ``NAME#VERSION`` (from the package cache), ``.tgz`` files
+    or folders; None means every package in the package cache. R4 core is always added.
+    ``profiles=False`` skips the profiles resources claim in ``meta.profile`` (their base
+    definitions are still checked).
+    """
+
+    def __init__(
+        self,
+        packages: Iterable[str | Path] | None = None,
+        *,
+        profiles: bool = True,
+        package_cache: PackageCache | None = None,
+        rule_cache: Path | None = None,
+    ) -> None:
+        self.package_specs = None if packages is None else tuple(packages)
+        self.profiles = profiles
+        self.package_cache = package_cache
+        self.rule_cache = rule_cache
+        self._loaded = False
+        self._context: ProfileContext | None = None
+        self._schemas: SchemaValidators | None = None
+        self._package_problem: PackageError | None = None
+
+    def validate(self, data: dict[str, Any]) -> list[Issue]:
+        """Every issue of a resource or Bundle, one per finding, in a stable order."""
+        from fhir_case.validation.bundle import check_bundle
+        from fhir_case.validation.structure import check_structure
+        from fhir_case.validation.terminology import check_terminology
+
+        root = data.get("resourceType") if isinstance(data.get("resourceType"), str) else None
+        location = root or "Resource"
+        issues = check_structure(data, location)
+        if root is None:
+            return _finish(issues)
+        self._load()
+        resources = list(_resources(data, location))
+        issues += self._schema_issues(resources, location)
+        issues += check_bundle(data)
+        issues += self._profile_issues(data, location)
+        for resource, where in resources:
+            issues += check_terminology(resource, where)
+        return _finish(issues)
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        from fhir_case.packages import R4_CORE
+        from fhir_case.packages.cache import user_cache_dir
+        from fhir_case.validation.profiles import ProfileContext
+        from fhir_case.validation.schema import SchemaValidators
+
+        try:
+            specs = self.package_specs
+            if specs is None:
+                specs = tuple(_installed_specs(self.package_cache))
+            context = ProfileContext.load(
+                specs, cache=self.package_cache, rule_cache=self.rule_cache
+            )
+            schema_path = context.packages.json_schema_path()
+        except PackageError as problem:
+            self._package_problem = problem
+            return
+        core = next(p for p in context.packages.packages if p.ref.name == R4_CORE.name)
+        cache_root = self.rule_cache if self.rule_cache is not None else user_cache_dir()
+        folder = cache_root / "rules" / f"schema-{core.fingerprint()[:40]}"
+        self._context = context
+        self._schemas = SchemaValidators(schema_path, folder)
+
+    def _schema_issues(self, resources: list[tuple[dict[str, Any], str]], root: str) -> list[Issue]:
+        from fhir_case.validation.schema import check_schema
+
+        if self._schemas is None:
+            return [self._did_not_run("schema", "the official R4 JSON Schema", root)]
+        issues: list[Issue] = []
+        for resource, where in resources:
+            issues += check_schema(resource, where, self._schemas)
+        return issues
+
+    def _profile_issues(self, data: dict[str, Any], root: str) -> list[Issue]:
+        from fhir_case.validation.profiles import check_resource
+
+        if self._context is None:
+            return [self._did_not_run("profile", "the StructureDefinition rules", root)]
+        checked = data if self.profiles else _without_claimed_profiles(data)
+        return check_resource(checked, root, self._context)
+
+    def _did_not_run(self, layer: str, what: str, root: str) -> Issue:
+        return Issue(
+            root,
+            "error",
+            layer,
+            f"The {layer} layer did not run: {what} come from FHIR packages, and "
+            f"{self._package_problem}",
+            "install the packages: fhir-case packages install hl7.fhir.r4.core#4.0.1 "
+            "(or fhir-case packages install PATH/TO/hl7.fhir.r4.core-4.0.1.tgz)",
+            "not-supported",
+        )
+
+
+def validate(
+    data: dict[str, Any],
+    *,
+    profiles: bool = True,
+    packages: Sequence[str | Path] | None = None,
+) -> list[Issue]:
+    """Validate a resource or Bundle with every layer (see :class:`Validator`)."""
+    specs = None if packages is None else tuple(str(spec) for spec in packages)
+    return _shared_validator(specs, profiles).validate(data)
+
+
+@cache
+def _shared_validator(packages: tuple[str, ...] | None, profiles: bool) -> Validator:
+    return Validator(packages, profiles=profiles)
+
+
+def has_errors(issues: Iterable[Issue]) -> bool:
+    return any(issue.is_error for issue in issues)
+
+
+def _installed_specs(package_cache: PackageCache | None) -> list[str]:
+    """``NAME#VERSION`` of every package in the cache, the newest version of each name."""
+    from fhir_case.packages import PackageCache
+
+    newest: dict[str, str] = {}
+    for package in (package_cache or PackageCache()).installed():
+        newest[package.ref.name] = str(package.ref)  # installed() sorts by name and version
+    return sorted(newest.values())
+
+
+def _resources(data: dict[str, Any], root: str) -> Iterable[tuple[dict[str, Any], str]]:
+    """The resource itself, or a Bundle and each entry's resource, with their locations."""
+    yield data, root
+    if data.get("resourceType") == "Bundle" and isinstance(data.get("entry"), list):
+        for index, entry in enumerate(data["entry"]):
+            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
+                yield entry["resource"], f"{root}.entry[{index}].resource"
+
+
+def _without_claimed_profiles(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy without ``meta.profile`` (in the resource and in each Bundle entry's resource)."""
+
+    def strip(resource: dict[str, Any]) -> dict[str, Any]:
+        meta = resource.get("meta")
+        if not isinstance(meta, dict) or "profile" not in meta:
+            return resource
+        return {**resource, "meta": {k: v for k, v in meta.items() if k != "profile"}}
+
+    stripped = strip(data)
+    entries = stripped.get("entry")
+    if stripped.get("resourceType") == "Bundle" and isinstance(entries, list):
+        stripped = {
+            **stripped,
+            "entry": [
+                {**entry, "resource": strip(entry["resource"])}
+                if isinstance(entry, dict) and isinstance(entry.get("resource"), dict)
+                else entry
+                for entry in entries
+            ],
+        }
+    return stripped
+
+
+def _finish(issues: list[Issue]) -> list[Issue]:
+    """One issue per finding, sorted by location (entry 2 before entry 10), layer, severity."""
+    structure_errors = {i.location for i in issues if i.layer == "structure" and i.is_error}
+    kept: list[Issue] = []
+    seen: set[tuple[str, str]] = set()
+    for issue in sorted(issues, key=lambda i: LAYERS.index(i.layer) if i.layer in LAYERS else 99):
+        if issue.layer == "schema" and issue.location in structure_errors:
+            continue  # the same defect, already reported by the structure layer
+        key = (issue.location, issue.rule or f"{issue.layer}:{issue.message}")
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(issue)
+    return sorted(kept, key=_order)
+
+
+def _order(issue: Issue) -> tuple[Any, ...]:
+    natural = tuple(int(part) if part.isdigit() else part for part in _NUMBER.split(issue.location))
+    layer = LAYERS.index(issue.layer) if issue.layer in LAYERS else len(LAYERS)
+    return (
+        [(isinstance(p, int), p) for p in natural],
+        layer,
+        _SEVERITIES.index(issue.severity),
+        issue.message,
+        issue.hint or "",
+    )

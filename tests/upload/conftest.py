@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fault_proxy import FaultProxy
-from upload_helpers import TEST_IDENTIFIER_SYSTEM, MakeBundle, quick_settings
 
 from fhir_case.upload.client import FhirClient
+from tests.upload.fault_proxy import FaultProxy
+from tests.upload.upload_helpers import TEST_IDENTIFIER_SYSTEM, MakeBundle, quick_settings
 
 
 @pytest.fixture(scope="session")

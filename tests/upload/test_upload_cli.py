@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fault_proxy import FaultProxy
-from fhir_server import SekmetServer
-from upload_helpers import MakeBundle, identifier_counts, type_counts
 
 from fhir_case.cli import main
 from fhir_case.upload.client import FhirClient
+from tests.fhir_server import SekmetServer
+from tests.upload.fault_proxy import FaultProxy
+from tests.upload.upload_helpers import MakeBundle, identifier_counts, type_counts
 
 WriteBundle = Callable[[dict[str, Any], str], Path]
 

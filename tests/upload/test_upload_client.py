@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-from upload_helpers import MakeBundle, quick_settings
 
 from fhir_case.errors import FhirServerError, RequestRejectedError, ResourceNotFoundError
 from fhir_case.upload.client import FhirClient, _retry_after
@@ -18,6 +17,7 @@ from fhir_case.upload.outcome import OutcomeIssue
 from fhir_case.upload.prepare import prepare
 from fhir_case.upload.settings import Mode
 from fhir_case.upload.uploader import Uploader
+from tests.upload.upload_helpers import MakeBundle, quick_settings
 
 
 @pytest.fixture

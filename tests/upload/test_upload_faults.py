@@ -6,15 +6,15 @@ from __future__ import annotations
 import time
 
 import pytest
-from fault_proxy import Fault, FaultProxy, is_transaction
-from fhir_server import free_port
-from upload_helpers import MakeBundle, identifier_counts, quick_settings, type_counts
 
 from fhir_case.errors import FhirServerError, ServerFaultError, ServerUnreachableError
 from fhir_case.upload.client import FhirClient
 from fhir_case.upload.prepare import prepare
 from fhir_case.upload.settings import Mode
 from fhir_case.upload.uploader import Uploader
+from tests.fhir_server import free_port
+from tests.upload.fault_proxy import Fault, FaultProxy, is_transaction
+from tests.upload.upload_helpers import MakeBundle, identifier_counts, quick_settings, type_counts
 
 
 @pytest.mark.parametrize("status", [503, 429])

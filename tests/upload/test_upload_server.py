@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from upload_helpers import MakeBundle, identifier_counts, type_counts
 
 from fhir_case.errors import TransactionRejectedError
 from fhir_case.upload.client import FhirClient
@@ -13,6 +12,7 @@ from fhir_case.upload.compare import differences
 from fhir_case.upload.prepare import prepare
 from fhir_case.upload.settings import Mode
 from fhir_case.upload.uploader import Uploader
+from tests.upload.upload_helpers import MakeBundle, identifier_counts, type_counts
 
 
 def upload(client: FhirClient, bundle: dict[str, Any], mode: Mode = Mode.PUT) -> Any:

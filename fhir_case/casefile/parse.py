@@ -1,0 +1,517 @@
+"""Turn schema-checked case-file data into the typed case model, checking what a schema cannot:
+real dates, codes in the register, references to facts that exist, quotes found in the source."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from calendar import monthrange
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fhir_case.casefile import model as m
+from fhir_case.casefile.errors import Locator
+from fhir_case.casefile.yamlpos import Path_
+from fhir_case.terminology.register import CodeRegister
+
+SYSTEMS = {
+    "SNOMED": "http://snomed.info/sct",
+    "LOINC": "http://loinc.org",
+    "RxNorm": "http://www.nlm.nih.gov/research/umls/rxnorm",
+    "ICD-10-CM": "http://hl7.org/fhir/sid/icd-10-cm",
+    "ICD-O-3": "http://terminology.hl7.org/CodeSystem/icd-o-3",
+    "UNII": "http://fdasis.nlm.nih.gov",
+    "UCUM": "http://unitsofmeasure.org",
+}
+
+# Which sections a reference field may point into.
+SECTIONS = (
+    "organizations",
+    "encounters",
+    "conditions",
+    "tumors",
+    "procedures",
+    "medications",
+    "observations",
+    "reports",
+    "plans",
+    "flags",
+)
+
+T = TypeVar("T")
+
+
+def normalise_whitespace(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class CaseParser:
+    """One parse of one case file: the data, where it came from, and the source text for quotes."""
+
+    def __init__(
+        self, data: dict[str, Any], locator: Locator, register: CodeRegister, source_text: str
+    ) -> None:
+        self.data = data
+        self.locator = locator
+        self.register = register
+        self.source = normalise_whitespace(source_text)
+        self.section_of: dict[str, str] = {}
+
+    # -- entry point ---------------------------------------------------------------------------
+
+    def parse(self) -> m.Case:
+        self._index_ids()
+        data = self.data
+        case = m.Case(
+            id=data["id"],
+            title=data["title"],
+            recorded=self._date(data["recorded"], ("recorded",)),
+            source=self._source(data["source"]),
+            patient=self._patient(data["patient"]),
+            organizations=self._each("organizations", self._organization),
+            encounters=self._each("encounters", self._encounter),
+            conditions=self._each("conditions", self._condition),
+            tumors=self._each("tumors", self._tumor),
+            procedures=self._each("procedures", self._procedure),
+            medications=self._each("medications", self._medication),
+            observations=self._each("observations", self._observation),
+            reports=self._each("reports", self._report),
+            plans=self._each("plans", self._plan),
+            flags=self._each("flags", self._flag),
+        )
+        return case
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _index_ids(self) -> None:
+        self.section_of[self.data["patient"]["id"]] = "patient"
+        first_seen: dict[str, Path_] = {self.data["patient"]["id"]: ("patient", "id")}
+        for section in SECTIONS:
+            for index, item in enumerate(self.data.get(section, [])):
+                path: Path_ = (section, index, "id")
+                fact_id = item["id"]
+                if fact_id in first_seen:
+                    other = self.locator.positions.line_of(first_seen[fact_id])
+                    raise self.locator.error(
+                        path,
+                        f"the id '{fact_id}' is already used (line {other})",
+                        "give every fact its own id",
+                    )
+                first_seen[fact_id] = path
+                self.section_of[fact_id] = section
+
+    def _each(self, section: str, parse: Callable[[dict[str, Any], Path_], T]) -> tuple[T, ...]:
+        items = self.data.get(section, [])
+        return tuple(parse(item, (section, index)) for index, item in enumerate(items))
+
+    def _ref(self, value: str | None, path: Path_, *sections: str) -> str | None:
+        if value is None:
+            return None
+        found = self.section_of.get(value)
+        if found is None:
+            raise self.locator.error(
+                path,
+                f"'{value}' refers to no fact in this case file",
+                "use the id of a fact defined in the file, or define it",
+            )
+        if sections and found not in sections:
+            raise self.locator.error(
+                path,
+                f"'{value}' is a fact in '{found}', "
+                f"but this field refers to {' or '.join(sections)}",
+                f"use the id of a fact in {' or '.join(sections)}",
+            )
+        return value
+
+    def _refs(self, values: list[str] | None, path: Path_, *sections: str) -> tuple[str, ...]:
+        return tuple(
+            self._ref(value, (*path, index), *sections) or value
+            for index, value in enumerate(values or [])
+        )
+
+    def _code(self, text: str, path: Path_) -> m.CodeRef:
+        name, code = text.split(" ", 1)
+        system = SYSTEMS[name]
+        entry = self.register.get(system, code)
+        if entry is None:
+            raise self.locator.error(
+                path,
+                f"{name} code '{code}' is not in the code register",
+                "use a verified code from fhir_case/terminology/codes.csv, or carry the concept "
+                "as text only",
+            )
+        if entry.confidence == "unverified":
+            raise self.locator.error(
+                path,
+                f"the register marks {name} code '{code}' ({entry.display}) as unverified",
+                "carry the concept as text, or use a verified code for it",
+            )
+        return m.CodeRef(system, code, entry.display)
+
+    def _codes(self, values: list[str] | None, path: Path_) -> tuple[m.CodeRef, ...]:
+        return tuple(self._code(value, (*path, index)) for index, value in enumerate(values or []))
+
+    def _date(self, value: str, path: Path_) -> str:
+        parts = [int(part) for part in value.split("-")]
+        try:
+            dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+        except ValueError as error:
+            raise self.locator.error(
+                path, f"'{value}' is not a real date ({error})", "give a date that exists"
+            ) from None
+        return value
+
+    def _quotes(self, value: str | list[str], path: Path_) -> tuple[str, ...]:
+        quotes = (value,) if isinstance(value, str) else tuple(value)
+        for index, quote in enumerate(quotes):
+            if normalise_whitespace(quote) not in self.source:
+                where = path if isinstance(value, str) else (*path, index)
+                raise self.locator.error(
+                    where,
+                    f"the quote “{_shorten(quote)}” is not in the source text",
+                    "copy the words verbatim from the source (only whitespace may differ)",
+                )
+        return quotes
+
+    def _when(self, value: str | dict[str, Any], path: Path_) -> m.When:
+        if isinstance(value, str):
+            return m.When(self._date(value, path))
+        if "text" in value:
+            return m.When(None, how=value["text"])
+        base = self._date(value["derived_from"], (*path, "derived_from"))
+        if len(base) != 10:
+            raise self.locator.error(
+                (*path, "derived_from"),
+                f"'{base}' is not a full date",
+                "derive dates only from a full date (YYYY-MM-DD)",
+            )
+        offset = value["offset"]
+        derived = _shift(dt.date.fromisoformat(base), offset["value"], offset["unit"])
+        return m.When(derived.isoformat(), approximate=True, how=value["how"])
+
+    def _period(self, value: dict[str, Any], path: Path_) -> m.Period:
+        start = self._date(value["start"], (*path, "start")) if "start" in value else None
+        end = self._date(value["end"], (*path, "end")) if "end" in value else None
+        if start and end and _sort_key(end) < _sort_key(start):
+            raise self.locator.error(
+                path,
+                f"the period ends ({end}) before it starts ({start})",
+                "swap or correct the dates",
+            )
+        return m.Period(start, end)
+
+    def _site(self, value: dict[str, Any] | None, path: Path_) -> m.Site | None:
+        if value is None:
+            return None
+        return m.Site(
+            codes=self._codes(value.get("code"), (*path, "code")),
+            text=value["text"],
+            laterality=value.get("laterality"),
+        )
+
+    def _notes(self, values: list[dict[str, Any]] | None, path: Path_) -> tuple[m.Note, ...]:
+        return tuple(
+            m.Note(
+                note["text"],
+                self._quotes(note["quote"], (*path, index, "quote")) if "quote" in note else (),
+            )
+            for index, note in enumerate(values or [])
+        )
+
+    def _timing(self, value: dict[str, Any] | None) -> m.Timing | None:
+        if value is None:
+            return None
+        return m.Timing(
+            frequency=value["frequency"],
+            period=value["period"],
+            period_unit=value["period_unit"],
+            count=value.get("count"),
+            duration=value.get("duration"),
+            duration_unit=value.get("duration_unit"),
+        )
+
+    # -- sections ------------------------------------------------------------------------------
+
+    def _source(self, value: dict[str, Any]) -> m.Source:
+        published = value.get("published")
+        return m.Source(
+            citation=value["citation"],
+            doi=value.get("doi"),
+            url=value.get("url"),
+            published=self._date(published, ("source", "published")) if published else None,
+            license=value.get("license"),
+            text_file=value["text"],
+        )
+
+    def _organization(self, value: dict[str, Any], path: Path_) -> m.Organization:
+        return m.Organization(
+            id=value["id"],
+            name=value["name"],
+            alias=tuple(value.get("alias", ())),
+            part_of=self._ref(value.get("part_of"), (*path, "part_of"), "organizations"),
+            city=value.get("city"),
+            state=value.get("state"),
+            country=value.get("country"),
+            quotes=self._quotes(value["quote"], (*path, "quote")),
+        )
+
+    def _patient(self, value: dict[str, Any]) -> m.Patient:
+        path: Path_ = ("patient",)
+        age = value.get("age")
+        return m.Patient(
+            id=value["id"],
+            gender=value["gender"],
+            age=m.Age(age["value"], self._date(age["date"], (*path, "age", "date")))
+            if age
+            else None,
+            deceased=value.get("deceased"),
+            managing_organization=self._ref(
+                value.get("managing_organization"),
+                (*path, "managing_organization"),
+                "organizations",
+            ),
+            quotes=self._quotes(value["quote"], (*path, "quote")),
+        )
+
+    def _encounter(self, value: dict[str, Any], path: Path_) -> m.Encounter:
+        return m.Encounter(
+            id=value["id"],
+            encounter_class=value["class"],
+            period=self._period(
+                {key: value[key] for key in ("start", "end") if key in value}, path
+            ),
+            text=value["text"],
+            reasons=self._refs(value.get("reason"), (*path, "reason"), "conditions"),
+            service_provider=self._ref(
+                value.get("service_provider"), (*path, "service_provider"), "organizations"
+            ),
+            quotes=self._quotes(value["quote"], (*path, "quote")),
+        )
+
+    def _condition(self, value: dict[str, Any], path: Path_) -> m.Condition:
+        refuted = value["verification"] == "refuted"
+        if refuted != (value["role"] == "refuted"):
+            raise self.locator.error(
+                (*path, "verification"),
+                "a condition is refuted exactly when its role is 'refuted'",
+                "set both role and verification to 'refuted', or neither",
+            )
+        if refuted and "clinical_status" in value:
+            raise self.locator.error(
+                (*path, "clinical_status"),
+                "a refuted condition has no clinical status",
+                "remove clinical_status",
+            )
+        if not refuted and "clinical_status" not in value:
+            raise self.locator.error(
+                path, "missing required field 'clinical_status'", "add clinical_status"
+            )
+        related = self._ref(value.get("related_primary"), (*path, "related_primary"), "conditions")
+        onset = value.get("onset")
+        asserted = value.get("asserted")
+        return m.Condition(
+            id=value["id"],
+            role=value["role"],
+            codes=self._codes(value.get("code"), (*path, "code")),
+            text=value["text"],
+            histology=self._code(value["histology"], (*path, "histology"))
+            if "histology" in value
+            else None,
+            related_primary=related,
+            body_site=self._site(value.get("body_site"), (*path, "body_site")),
+            clinical_status=value.get("clinical_status"),
+            verification=value["verification"],
+            onset=self._when(onset, (*path, "onset")) if onset is not None else None,
+            asserted=self._date(asserted, (*path, "asserted")) if asserted else None,
+            evidence=self._refs(
+                value.get("evidence"), (*path, "evidence"), "observations", "reports"
+            ),
+            notes=self._notes(value.get("notes"), (*path, "notes")),
+            quotes=self._quotes(value["quote"], (*path, "quote")),
+        )
+
+    def _tumor(self, value: dict[str, Any], path: Path_) -> m.Tumor:
+        return m.Tumor(
+            id=value["id"],
+            condition=self._ref(value["condition"], (*path, "condition"), "conditions")
+            or value["condition"],
+            location=self._site(value["location"], (*path, "location")) or _never(),
+            description=value["description"],
+            quotes=self._quotes(value["quote"], (*path, "quote")),
+        )
+
+    def _procedure(self, value: dict[str, Any], path: Path_) -> m.Procedure:
+        performed = value["performed"]
+        is_period = isinstance(performed, dict) and ({"start", "end"} & set(performed))
+        return m.Procedure(
+            id=value["id"],
+            codes=self._codes(value["code"], (*path, "code")),
+            text=value["text"],
+            body_site=self._site(value.get("body_site"), (*path, "body_site")),
+            performed=self._period(performed, (*path, "performed"))
+            if is_period
+            else self._when(performed, (*path, "performed")),
+            encounter=self._ref(value.get("encounter"), (*path, "encounter"), "encounters"),
+            reasons=self._refs(value.get("reason"), (*path, "reason"), "conditions"),
+            reports=self._refs(value.get("report"), (*path, "report"), "reports"),
+            notes=self._notes(value.get("notes"), (*path, "notes")),
+            quotes=self._quotes(value["quote"], (*path, "quote")),
+        )
+
+    def _medication(self, value: dict[str, Any], path: Path_) -> m.Medication:
+        if not self.data["patient"].get("managing_organization"):
+            raise self.locator.error(
+                ("patient",),
+                "medication orders need a requester, and the patient has no managing organization",
+                "set patient.managing_organization to the id of the prescribing organization",
+            )
+        reasons = self._refs(value.get("reason"), (*path, "reason"), "conditions")
+        if value.get("cancer_related") and not reasons:
+            raise self.locator.error(
+                path,
+                "a cancer-related medication needs a reason",
+                "add 'reason' with the id of the condition it treats",
+            )
+        route = value.get("route")
+        return m.Medication(
+            id=value["id"],
+            codes=self._codes(value.get("code"), (*path, "code")),
+            text=value["text"],
+            status=value["status"],
+            cancer_related=bool(value.get("cancer_related")),
+            reasons=reasons,
+            dose=_quantity(value.get("dose")),
+            rate=_quantity(value.get("rate")),
+            dose_basis=value.get("dose_basis"),
+            route=self._code(route, (*path, "route")) if route else None,
+            timing=self._timing(value["timing"]) or _never(),
+            bounds=self._period(
+                {key: value[key] for key in ("start", "end") if key in value}, path
+            ),
+            prior=self._ref(value.get("prior"), (*path, "prior"), "medications"),
+            instruction=value["instruction"],
+            notes=self._notes(value.get("notes"), (*path, "notes")),
+            quotes=self._quotes(value["quote"], (*path, "quote")),
+        )
+
+    def _observation(self, value: dict[str, Any], path: Path_) -> m.Observation:
+        kind = value["kind"]
+        self._require_for_kind(value, path)
+        focus_sections = {"tumor-size": ("tumors",), "disease-status": ("conditions",)}
+        method = value.get("method")
+        raw_value = value.get("value")
+        return m.Observation(
+            id=value["id"],
+            kind=kind,
+            codes=self._codes(value.get("code"), (*path, "code")),
+            text=value.get("text"),
+            date=self._when(value["date"], (*path, "date")),
+            body_site=self._site(value.get("body_site"), (*path, "body_site")),
+            value=self._value(raw_value, (*path, "value")) if raw_value else None,
+            focus=self._ref(
+                value.get("focus"), (*path, "focus"), *focus_sections.get(kind, SECTIONS)
+            ),
+            method=self._method(method, (*path, "method")) if method else None,
+            longest=_quantity(value.get("longest")),
+            other=tuple(_quantity(q) or _never() for q in value.get("other", ())),
+            evidence=self._codes(value.get("evidence"), (*path, "evidence")),
+            derived_from=self._refs(
+                value.get("derived_from"), (*path, "derived_from"), "observations"
+            ),
+            encounter=self._ref(value.get("encounter"), (*path, "encounter"), "encounters"),
+            part_of=self._ref(value.get("part_of"), (*path, "part_of"), "procedures"),
+            notes=self._notes(value.get("notes"), (*path, "notes")),
+            quotes=self._quotes(value["quote"], (*path, "quote")),
+        )
+
+    def _require_for_kind(self, value: dict[str, Any], path: Path_) -> None:
+        kind = value["kind"]
+        needed = {
+            "tumor-size": ("focus", "longest"),
+            "disease-status": ("focus", "value"),
+        }.get(kind, ("value",))
+        for field in needed:
+            if field not in value:
+                raise self.locator.error(
+                    path,
+                    f"a '{kind}' observation needs '{field}'",
+                    f"add '{field}' (see docs/case-file.md)",
+                )
+        if kind not in ("tumor-size", "disease-status") and not (
+            value.get("code") or value.get("text")
+        ):
+            raise self.locator.error(
+                path, "an observation needs 'code' or 'text'", "name what was observed"
+            )
+
+    def _value(self, value: dict[str, Any], path: Path_) -> m.ObservationValue:
+        return m.ObservationValue(
+            string=value.get("string"),
+            quantity=_quantity(value.get("quantity")),
+            codes=self._codes(value.get("code"), (*path, "code")),
+            text=value.get("text"),
+        )
+
+    def _method(self, value: str | dict[str, Any], path: Path_) -> m.Method:
+        if isinstance(value, str):
+            return m.Method((self._code(value, path),), None)
+        return m.Method((), value["text"])
+
+    def _report(self, value: dict[str, Any], path: Path_) -> m.Report:
+        return m.Report(
+            id=value["id"],
+            category=value["category"],
+            text=value["text"],
+            date=self._date(value["date"], (*path, "date")),
+            results=self._refs(value["results"], (*path, "results"), "observations"),
+            conclusion=value["conclusion"],
+            conclusion_codes=self._codes(value.get("conclusion_code"), (*path, "conclusion_code")),
+            quotes=self._quotes(value["quote"], (*path, "quote")),
+        )
+
+    def _plan(self, value: dict[str, Any], path: Path_) -> m.Plan:
+        return m.Plan(
+            id=value["id"],
+            codes=self._codes(value["code"], (*path, "code")),
+            text=value["text"],
+            timing=self._timing(value.get("timing")),
+            reasons=self._refs(value.get("reason"), (*path, "reason"), "conditions"),
+            quotes=self._quotes(value["quote"], (*path, "quote")),
+        )
+
+    def _flag(self, value: dict[str, Any], path: Path_) -> m.Flag:
+        return m.Flag(
+            id=value["id"],
+            severity=value["severity"],
+            implicated=self._refs(value["implicated"], (*path, "implicated")),
+            detail=value["detail"],
+            quotes=self._quotes(value["quote"], (*path, "quote")),
+        )
+
+
+def _quantity(value: dict[str, Any] | None) -> m.Quantity | None:
+    return m.Quantity(value["value"], value["unit"]) if value else None
+
+
+def _never() -> Any:
+    raise AssertionError("the schema guarantees this value")
+
+
+def _shift(date: dt.date, value: int, unit: str) -> dt.date:
+    if unit == "d":
+        return date + dt.timedelta(days=value)
+    if unit == "wk":
+        return date + dt.timedelta(weeks=value)
+    months = value * (12 if unit == "a" else 1)
+    year, month = divmod(date.month - 1 + months, 12)
+    year, month = date.year + year, month + 1
+    return date.replace(year=year, month=month, day=min(date.day, monthrange(year, month)[1]))
+
+
+def _sort_key(date: str) -> str:
+    return date.ljust(10, "0")
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    text = normalise_whitespace(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,98 @@
+"""``fhir-case validate``: every validation layer over bundle or resource files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from fhir_case.errors import InputFileError
+from fhir_case.validation import Validator, has_errors
+from fhir_case.validation.issues import Issue
+from fhir_case.validation.outcome import issue_line, operation_outcome, summary
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "validate",
+        help="validate FHIR R4 resources or bundles (JSON)",
+        description="Validate FHIR R4 JSON files with every layer: structure (R4B models), "
+        "the official R4 JSON Schema, bundle rules, StructureDefinition rules of the base types "
+        "and claimed profiles, and terminology (code register, UCUM). Exit status: 0 without "
+        "errors, 1 with errors, 2 when a file cannot be read.",
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="JSON file(s)")
+    parser.add_argument(
+        "--profile-check",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="check the profiles resources claim in meta.profile (default: on; the base "
+        "definitions are checked either way)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: one line per issue; json: a FHIR OperationOutcome (a Bundle of them for "
+        "several files)",
+    )
+    parser.add_argument(
+        "--package",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="a FHIR package (.tgz, folder, or NAME#VERSION from the package cache); repeat "
+        "for several. Default: every package in the package cache",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    documents = [(path, read_json(path)) for path in args.files]
+    validator = Validator(args.package, profiles=args.profile_check)
+    results = [(path, validator.validate(data)) for path, data in documents]
+    if args.format == "json":
+        print(json.dumps(_json_report(results), indent=2))
+    else:
+        for path, issues in results:
+            for issue in issues:
+                print(issue_line(issue))
+            print(f"{path}: {summary(issues)}")
+    return 1 if any(has_errors(issues) for _, issues in results) else 0
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from a file, or an InputFileError naming the file (and line and column)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as error:
+        raise InputFileError(f"{path}: no such file") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputFileError(f"{path}: cannot read the file: {error}") from error
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputFileError(
+            f"{path}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}. "
+            "Fix the JSON syntax at that position"
+        ) from error
+    if not isinstance(data, dict):
+        raise InputFileError(
+            f"{path}: expected a FHIR resource (a JSON object with resourceType), "
+            f"found a JSON {type(data).__name__}"
+        )
+    return data
+
+
+def _json_report(results: list[tuple[Path, list[Issue]]]) -> dict[str, Any]:
+    if len(results) == 1:
+        return operation_outcome(results[0][1])
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": path.resolve().as_uri(), "resource": operation_outcome(issues)}
+            for path, issues in results
+        ],
+    }

@@ -1,0 +1,45 @@
+"""The record: a checked case model -> FHIR R4 resources (``fhir.resources`` R4B models)."""
+
+from __future__ import annotations
+
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.resource import Resource
+
+from fhir_case.casefile.model import Case
+from fhir_case.record.common import JSON, Record
+from fhir_case.record.conditions import condition, tumor
+from fhir_case.record.medications import medication_request
+from fhir_case.record.observations import age, observation
+from fhir_case.record.parties import encounter, organization, patient
+from fhir_case.record.procedures import plan, procedure, report
+from fhir_case.record.provenance import detected_issue, provenance
+
+
+def build_resource_dicts(case: Case) -> list[JSON]:
+    """Every resource of the record as FHIR JSON, in a fixed order; the Provenance comes last."""
+    record = Record(case)
+    resources: list[JSON] = [organization(record, org) for org in case.organizations]
+    resources.append(patient(record, case.patient))
+    resources += [encounter(record, item) for item in case.encounters]
+    resources += [condition(record, item) for item in case.conditions]
+    resources += [tumor(record, item) for item in case.tumors]
+    resources += [procedure(record, item) for item in case.procedures]
+    if case.patient.age:
+        resources.append(age(record, case.patient, case.patient.age))
+    resources += [observation(record, item) for item in case.observations]
+    resources += [report(record, item) for item in case.reports]
+    resources += [medication_request(record, item) for item in case.medications]
+    resources += [plan(record, item) for item in case.plans]
+    resources += [detected_issue(record, item) for item in case.flags]
+    resources.append(provenance(record, resources))
+    return resources
+
+
+def build_resources(case: Case) -> list[Resource]:
+    """The record as ``fhir.resources`` R4B models (which check types and required elements)."""
+    models = []
+    for resource in build_resource_dicts(case):
+        model = get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+        assert isinstance(model, Resource)
+        models.append(model)
+    return models

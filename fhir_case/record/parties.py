@@ -1,0 +1,68 @@
+"""Organization, Patient and Encounter."""
+
+from __future__ import annotations
+
+from fhir_case.casefile import model as m
+from fhir_case.record.common import JSON, MCODE, US_CORE, Record, period
+from fhir_case.record.ids import full_url
+
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+ENCOUNTER_CLASSES = {"inpatient": ("IMP", "inpatient encounter")}
+
+
+def organization(record: Record, org: m.Organization) -> JSON:
+    resource = record.base("Organization", org.id, US_CORE + "us-core-organization")
+    # Medication orders name the organization as requester, which mCODE wants to be US Core's.
+    resource["active"] = True
+    resource["name"] = org.name
+    if org.alias:
+        resource["alias"] = list(org.alias)
+    address = {
+        key: value
+        for key, value in (("city", org.city), ("state", org.state), ("country", org.country))
+        if value
+    }
+    if address:
+        resource["address"] = [address]
+    if org.part_of:
+        resource["partOf"] = record.ref(org.part_of)
+    return resource
+
+
+def patient(record: Record, person: m.Patient) -> JSON:
+    resource = record.base("Patient", person.id, MCODE + "mcode-cancer-patient")
+    resource["identifier"] = [
+        {
+            "use": "usual",
+            "type": {"text": "Case-report record identifier (not a hospital record number)"},
+            "system": "urn:ietf:rfc:3986",
+            "value": full_url(record.id_of(person.id)),
+        }
+    ]
+    # A case report withholds the name: say so rather than leave US Core's required name empty.
+    resource["name"] = [{"extension": [{"url": DATA_ABSENT_REASON, "valueCode": "masked"}]}]
+    resource["gender"] = person.gender
+    if person.deceased is not None:
+        resource["deceasedBoolean"] = person.deceased
+    if person.managing_organization:
+        resource["managingOrganization"] = record.ref(person.managing_organization)
+    return resource
+
+
+def encounter(record: Record, visit: m.Encounter) -> JSON:
+    resource = record.base("Encounter", visit.id)
+    code, display = ENCOUNTER_CLASSES[visit.encounter_class]
+    resource["status"] = "finished"
+    resource["class"] = {
+        "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+        "code": code,
+        "display": display,
+    }
+    resource["type"] = [{"text": visit.text}]
+    resource["subject"] = record.patient_ref()
+    resource["period"] = period(visit.period)
+    if visit.reasons:
+        resource["reasonReference"] = record.refs(visit.reasons)
+    if visit.service_provider:
+        resource["serviceProvider"] = record.ref(visit.service_provider)
+    return resource

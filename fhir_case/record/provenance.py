@@ -1,0 +1,50 @@
+"""DetectedIssue (a doubtful source value) and the Provenance that ties the record to its source."""
+
+from __future__ import annotations
+
+from fhir_case.casefile import model as m
+from fhir_case.record.common import JSON, Record
+
+SEVERITY = {"high": "high", "moderate": "moderate", "low": "low"}
+
+
+def detected_issue(record: Record, fact: m.Flag) -> JSON:
+    resource = record.base("DetectedIssue", fact.id)
+    resource["status"] = "final"
+    resource["code"] = {"text": "Doubtful or inconsistent value in the source"}
+    resource["severity"] = SEVERITY[fact.severity]
+    resource["patient"] = record.patient_ref()
+    resource["implicated"] = record.refs(fact.implicated)
+    quotes = " ".join(f"Source: “{quote}”" for quote in fact.quotes)
+    resource["detail"] = f"{fact.detail} {quotes}"
+    return resource
+
+
+def provenance(record: Record, targets: list[JSON]) -> JSON:
+    case = record.case
+    resource: JSON = {"resourceType": "Provenance", "id": record.id_of("record/provenance")}
+    resource["target"] = [
+        {"reference": f"urn:uuid:{target['id']}", "type": target["resourceType"]}
+        for target in targets
+    ]
+    resource["recorded"] = f"{case.recorded}T00:00:00Z"
+    resource["activity"] = {"text": "Transcribed from a published case report"}
+    resource["agent"] = [
+        {
+            "type": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                        "code": "assembler",
+                        "display": "Assembler",
+                    }
+                ]
+            },
+            "who": {"display": "fhir-case"},
+        }
+    ]
+    source: JSON = {"display": case.source.citation}
+    if case.source.doi:
+        source["identifier"] = {"system": "https://doi.org", "value": case.source.doi}
+    resource["entity"] = [{"role": "source", "what": source}]
+    return resource

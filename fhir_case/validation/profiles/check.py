@@ -1,0 +1,788 @@
+"""Walk a resource alongside compiled profiles and report what breaks them.
+
+For each resource: its base definition, every profile it claims in ``meta.profile`` (resolved
+by canonical URL), and the core vital-signs profile its code calls for. Below each element the
+walk follows the profile's children where the profile lists them, else the element type's own
+definition (so data-type rules such as ``qty-3`` or ``Extension.url`` apply everywhere).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from fhir_case.validation.issues import Issue, Severity
+from fhir_case.validation.profiles.fhirpath import evaluate_invariant, native_invariant
+from fhir_case.validation.profiles.rules import ElementRule, Invariant, Profile
+from fhir_case.validation.profiles.store import CORE_PREFIX, RuleStore
+from fhir_case.validation.profiles.vitals import vital_signs_profile
+
+LAYER = "profile"
+
+# A reference resolves to the resources it points at, with their locations.
+Resolver = Callable[[str], list[tuple[dict[str, Any], str]]]
+
+_PRIMITIVES = frozenset(
+    (
+        "base64Binary",
+        "boolean",
+        "canonical",
+        "code",
+        "date",
+        "dateTime",
+        "decimal",
+        "id",
+        "instant",
+        "integer",
+        "integer64",
+        "markdown",
+        "oid",
+        "positiveInt",
+        "string",
+        "time",
+        "unsignedInt",
+        "uri",
+        "url",
+        "uuid",
+        "xhtml",
+    )
+)
+_RESOURCE_TYPES = frozenset({"Resource", "DomainResource"})
+_BACKBONE = frozenset({"BackboneElement", "Element"})
+_DATE_TYPES = frozenset({"date", "dateTime", "instant"})
+_DATE = re.compile(
+    r"(?P<y>[0-9]{4})(-(?P<m>[0-9]{2})(-(?P<d>[0-9]{2})"
+    r"(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?)?)?"
+)
+_LITERAL_REFERENCE = re.compile(
+    r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$"
+)
+# dom-2..dom-5 constrain contained resources only; without any they hold, so skip the FHIRPath.
+_CONTAINED_ONLY = frozenset({"dom-2", "dom-3", "dom-4", "dom-5"})
+
+
+@dataclass
+class Stats:
+    """What the layer did: invariants evaluated, and those fhirpathpy could not evaluate."""
+
+    invariants_evaluated: int = 0
+    invariants_skipped: set[tuple[str, str]] = field(default_factory=set)  # (key, source)
+
+
+@dataclass(frozen=True)
+class _Item:
+    value: Any
+    location: str
+    type_code: str
+
+
+class BundleResolver:
+    """Resolves references between the entries of a Bundle (by fullUrl, or Type/id)."""
+
+    def __init__(self, bundle: dict[str, Any], location: str = "Bundle") -> None:
+        self._by_url: dict[str, list[tuple[dict[str, Any], str]]] = {}
+        self._by_type_id: dict[str, list[tuple[dict[str, Any], str]]] = {}
+        entries = bundle.get("entry")
+        for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if not isinstance(resource, dict):
+                continue
+            found = (resource, f"{location}.entry[{index}].resource")
+            full_url = entry.get("fullUrl")
+            if isinstance(full_url, str):
+                self._by_url.setdefault(full_url, []).append(found)
+            if isinstance(resource.get("id"), str):
+                key = f"{resource.get('resourceType')}/{resource['id']}"
+                self._by_type_id.setdefault(key, []).append(found)
+
+    def __call__(self, reference: str) -> list[tuple[dict[str, Any], str]]:
+        if reference in self._by_url:
+            return self._by_url[reference]
+        match = _LITERAL_REFERENCE.search(reference)
+        if match:
+            return self._by_type_id.get(f"{match.group(1)}/{match.group(2)}", [])
+        return []
+
+
+class ProfileChecker:
+    """Checks resources against the profiles of one package set (see :func:`check_resource`)."""
+
+    def __init__(self, store: RuleStore) -> None:
+        self.store = store
+        self.stats = Stats()
+        self._key_maps: dict[int, tuple[dict[str, ElementRule], dict[str, tuple[str, str]]]] = {}
+
+    def check(
+        self, resource: dict[str, Any], location: str, resolver: Resolver | None = None
+    ) -> list[Issue]:
+        if resolver is None and resource.get("resourceType") == "Bundle":
+            resolver = BundleResolver(resource, location)
+        run = _Run(self, resolver)
+        sink: list[Issue] = []
+        run.resource(resource, location, resource, sink)
+        return _unique(sink)
+
+    def key_map(self, children: dict[str, ElementRule]) -> dict[str, tuple[str, str]]:
+        """JSON property -> (child name, type code) for the children of one element."""
+        cached = self._key_maps.get(id(children))
+        if cached is not None and cached[0] is children:
+            return cached[1]
+        mapping: dict[str, tuple[str, str]] = {}
+        for name, rule in children.items():
+            if rule.is_choice:
+                stem = name[:-3]
+                for code in rule.type_codes:
+                    mapping.setdefault(stem + code[:1].upper() + code[1:], (name, code))
+            else:
+                code = rule.types[0].code if rule.types else "BackboneElement"
+                mapping[name] = (name, code)
+                mapping.setdefault("_" + name, (name, code))
+        self._key_maps[id(children)] = (children, mapping)
+        return mapping
+
+
+class _Run:
+    """One check: the resolver, and which (resource, profile) pairs were found to conform."""
+
+    def __init__(
+        self, checker: ProfileChecker, resolver: Resolver | None, check_formats: bool = False
+    ) -> None:
+        self.checker = checker
+        self.store = checker.store
+        self.resolver = resolver
+        # Primitive formats are the structure layer's to report; a target-profile match
+        # (does this Patient conform to us-core-patient?) needs them, so it checks dates itself.
+        self.check_formats = check_formats
+        self._conforms: dict[tuple[int, str], bool] = {}
+        self._formats: _Run | None = None
+
+    def resource(
+        self, resource: dict[str, Any], location: str, root: Any, sink: list[Issue]
+    ) -> None:
+        resource_type = resource.get("resourceType")
+        if not isinstance(resource_type, str):
+            return
+        base = self.store.core_profile(resource_type)
+        if base is None:
+            return  # not an R4 resource type: the structure layer says so
+        profiles = [base]
+        meta = resource.get("meta")
+        claimed = meta.get("profile") if isinstance(meta, dict) else None
+        for index, url in enumerate(claimed if isinstance(claimed, list) else ()):
+            if not isinstance(url, str):
+                continue
+            profile = self.store.profile(url)
+            if profile is None:
+                sink.append(_unknown_profile(url, f"{location}.meta.profile[{index}]"))
+            elif profile not in profiles:
+                profiles.append(profile)
+        if resource_type == "Observation":
+            vital = vital_signs_profile(resource)
+            profile = self.store.profile(vital) if vital else None
+            if profile is not None and profile not in profiles:
+                profiles.append(profile)
+        for profile in profiles:
+            _Walk(self, profile, resource, root, sink).element(
+                profile.root, resource, location, resource_type
+            )
+
+    def conforms(self, resource: dict[str, Any], location: str, profile: Profile) -> bool:
+        key = (id(resource), profile.url)
+        if key not in self._conforms:
+            self._conforms[key] = True  # a reference cycle counts as conforming
+            sink: list[Issue] = []
+            if self._formats is None:
+                self._formats = _Run(self.checker, self.resolver, check_formats=True)
+                self._formats._conforms = self._conforms
+            _Walk(self._formats, profile, resource, resource, sink).element(
+                profile.root, resource, location, profile.type
+            )
+            self._conforms[key] = not any(issue.is_error for issue in sink)
+        return self._conforms[key]
+
+
+class _Walk:
+    """Checks one profile (or data-type definition) on one resource or element."""
+
+    def __init__(
+        self, run: _Run, profile: Profile, resource: Any, root: Any, sink: list[Issue]
+    ) -> None:
+        self.run = run
+        self.store = run.store
+        self.profile = profile
+        self.resource = resource
+        self.root = root
+        self.sink = sink
+        self.suffix = "" if profile.is_base else f"@{profile.url}"
+
+    def report(
+        self,
+        location: str,
+        message: str,
+        *,
+        code: str,
+        rule: str | None,
+        hint: str | None = None,
+        severity: Severity = "error",
+    ) -> None:
+        self.sink.append(Issue(location, severity, LAYER, message, hint, code, rule))
+
+    # -- one element -------------------------------------------------------------------------
+
+    def element(self, rule: ElementRule, value: Any, location: str, type_code: str) -> None:
+        # FHIRPath resolves choice elements (value -> valueQuantity) from the element's type.
+        typed_path = (
+            type_code if type_code[:1].isupper() and type_code not in _BACKBONE else rule.path
+        )
+        self.invariants(rule.invariants, value, location, typed_path)
+        if self.run.check_formats and type_code in _DATE_TYPES and not _valid_date(value):
+            self.report(
+                location,
+                f"Not a valid {type_code} value: {_show(value)}",
+                code="value",
+                rule=f"format:{type_code}",
+            )
+        if rule.fixed is not None and value != rule.fixed:
+            self.report(
+                location,
+                f"Value is {_show(value)} but is fixed to {_show(rule.fixed)} in the profile "
+                f"{self.profile.label}#{rule.id}",
+                code="value",
+                rule=f"fixed:{rule.id}{self.suffix}",
+                hint=f"use {_show(rule.fixed)}",
+            )
+        if rule.pattern is not None and not _matches_pattern(value, rule.pattern):
+            self.report(
+                location,
+                f"The pattern {_show(rule.pattern)} defined in the profile "
+                f"{self.profile.label}#{rule.id} is not found",
+                code="value",
+                rule=f"pattern:{rule.id}{self.suffix}",
+                hint=f"include {_show(rule.pattern)}",
+            )
+        if rule.binding is not None:
+            self.binding(rule, rule.binding, value, location, type_code)
+        if not isinstance(value, dict):
+            return
+        if type_code in ("Coding", "Quantity"):
+            self.known_code(value, location)
+        if type_code == "Reference":
+            self.reference(rule, value, location)
+        if type_code in _RESOURCE_TYPES or (
+            type_code not in _PRIMITIVES and "resourceType" in value and value is not self.resource
+        ):
+            # %rootResource: the container for a contained resource, else the resource itself.
+            contained = rule.path.endswith(".contained")
+            self.run.resource(value, location, self.root if contained else value, self.sink)
+            return
+        for type_ref in rule.types:
+            if type_ref.code == type_code:
+                for url in type_ref.profiles:
+                    self.apply_type_profile(url, value, location, type_code)
+        if (
+            type_code == "Extension"
+            and rule is not self.profile.root
+            and not any(t.profiles for t in rule.types)
+        ):
+            extension_url = value.get("url")
+            if isinstance(extension_url, str) and extension_url.startswith("http"):
+                self.apply_type_profile(extension_url, value, location, type_code, quiet=True)
+        children = rule.children
+        type_profile = None
+        if rule is self.profile.root or type_code in _PRIMITIVES:
+            pass
+        elif not children or rule.content_reference:
+            type_profile = self.type_definition(rule, type_code)
+            if type_profile is not None and type_profile is not self.profile:
+                _Walk(self.run, type_profile, self.resource, self.root, self.sink).element(
+                    type_profile.root, value, location, type_code
+                )
+                return
+            children = type_profile.root.children if type_profile is not None else {}
+        else:
+            base_type = self.store.core_profile(type_code)
+            if base_type is not None:
+                self.invariants(base_type.root.invariants, value, location, type_code)
+        if children:
+            self.children(children, value, location)
+
+    def type_definition(self, rule: ElementRule, type_code: str) -> Profile | None:
+        if rule.content_reference:
+            target = _find_by_id(self.profile.root, rule.content_reference.lstrip("#"))
+            if target is None:
+                return None
+            return Profile(
+                self.profile.url,
+                self.profile.version,
+                self.profile.name,
+                self.profile.type,
+                self.profile.kind,
+                self.profile.derivation,
+                target,
+            )
+        if type_code in ("BackboneElement", "Element") or not type_code:
+            return None
+        return self.store.core_profile(type_code)
+
+    def apply_type_profile(
+        self, url: str, value: dict[str, Any], location: str, type_code: str, quiet: bool = False
+    ) -> None:
+        profile = self.store.profile(url)
+        if profile is None:
+            if not quiet:
+                self.report(
+                    location,
+                    f"Profile {url} (used by {self.profile.label}) is not in the loaded packages",
+                    code="not-found",
+                    rule=f"unknown-profile:{url}",
+                    severity="warning",
+                )
+            return
+        if profile.type != type_code:
+            return
+        _Walk(self.run, profile, self.resource, self.root, self.sink).element(
+            profile.root, value, location, type_code
+        )
+
+    # -- children, cardinality, slicing --------------------------------------------------------
+
+    def children(
+        self, children: dict[str, ElementRule], value: dict[str, Any], location: str
+    ) -> None:
+        key_map = self.run.checker.key_map(children)
+        found: dict[str, list[_Item]] = {}
+        for key, content in value.items():
+            target = key_map.get(key)
+            if target is None:
+                self.wrong_choice_type(children, key, location)
+                continue
+            name, type_code = target
+            if key.startswith("_"):
+                if key[1:] not in value:  # only an extension on a primitive: it is present
+                    found.setdefault(name, []).extend(_items(content, location, key[1:], type_code))
+                continue
+            rule = children[name]
+            element_location = (
+                f"{location}.{name[:-3]}.ofType({type_code})"
+                if rule.is_choice
+                else f"{location}.{key}"
+            )
+            found.setdefault(name, []).extend(_items(content, element_location, "", type_code))
+        for name, rule in children.items():
+            items = found.get(name, [])
+            self.cardinality(rule, len(items), location)
+            if rule.slices:
+                self.slicing(rule, items, location)
+            else:
+                for item in items:
+                    if not item.location.endswith("#extension-only"):
+                        self.element(rule, item.value, item.location, item.type_code)
+
+    def wrong_choice_type(self, children: dict[str, ElementRule], key: str, location: str) -> None:
+        for name, rule in children.items():
+            stem = name[:-3]
+            if rule.is_choice and key.startswith(stem) and key[len(stem) : len(stem) + 1].isupper():
+                found = key[len(stem) :]
+                found = (
+                    found[:1].lower() + found[1:]
+                    if found[:1].lower() + found[1:] in _PRIMITIVES
+                    else found
+                )
+                allowed = ", ".join(rule.type_codes)
+                if rule.path.startswith("Extension."):
+                    message = (
+                        f"The Extension '{self.profile.url}' definition allows for the types "
+                        f"[{allowed}] but found type {found}"
+                    )
+                else:
+                    message = f"{rule.id}: type {found} is not allowed here (allowed: {allowed})"
+                self.report(
+                    location,
+                    message,
+                    code="structure",
+                    rule=f"type:{rule.id}{self.suffix}",
+                    hint=f"use {stem}{rule.type_codes[0][:1].upper()}{rule.type_codes[0][1:]}"
+                    if rule.type_codes
+                    else None,
+                )
+                return
+
+    def cardinality(self, rule: ElementRule, count: int, location: str) -> None:
+        if count < rule.min:
+            self.report(
+                location,
+                f"{rule.id}: minimum required = {rule.min}, but only found {count} "
+                f"(from {self.profile.label})",
+                code="required",
+                rule=f"min:{rule.id}{self.suffix}",
+                hint=f"add {rule.id.rpartition('.')[2]}",
+            )
+        if rule.max is not None and count > rule.max:
+            self.report(
+                location,
+                f"{rule.id}: max allowed = {rule.max}, but found {count} "
+                f"(from {self.profile.label})",
+                code="structure",
+                rule=f"max:{rule.id}{self.suffix}",
+            )
+
+    def slicing(self, rule: ElementRule, items: list[_Item], location: str) -> None:
+        assigned: list[list[_Item]] = [[] for _ in rule.slices]
+        undecidable: set[int] = set()
+        unmatched: list[_Item] = []
+        for item in items:
+            for index, slice_ in enumerate(rule.slices):
+                verdict = self.in_slice(rule, slice_, item)
+                if verdict is None:
+                    undecidable.add(index)
+                elif verdict:
+                    assigned[index].append(item)
+                    break
+            else:
+                unmatched.append(item)
+        for index, slice_ in enumerate(rule.slices):
+            count = len(assigned[index])
+            if count < slice_.min and index not in undecidable:
+                if self.slice_undecidable(rule, slice_):
+                    continue
+                message = (
+                    f"Slice '{slice_.id}': a matching slice is required, but not found "
+                    f"(from {self.profile.label})"
+                    if count == 0
+                    else f"{slice_.id}: minimum required = {slice_.min}, but only found {count} "
+                    f"(from {self.profile.label})"
+                )
+                self.report(
+                    location,
+                    message,
+                    code="required",
+                    rule=f"min:{slice_.id}{self.suffix}",
+                    hint=f"add a {rule.name} that matches the slice {slice_.slice_name}",
+                )
+            if slice_.max is not None and count > slice_.max:
+                self.report(
+                    location,
+                    f"{slice_.id}: max allowed = {slice_.max}, but found {count} "
+                    f"(from {self.profile.label})",
+                    code="structure",
+                    rule=f"max:{slice_.id}{self.suffix}",
+                )
+            for item in assigned[index]:
+                self.element(slice_, item.value, item.location, item.type_code)
+        for item in unmatched:
+            if rule.slicing_closed and not undecidable:
+                self.report(
+                    item.location,
+                    f"This element does not match any known slice defined in the profile "
+                    f"{self.profile.label} (slicing of {rule.id} is closed)",
+                    code="structure",
+                    rule=f"closed:{rule.id}{self.suffix}",
+                )
+            else:
+                self.element(rule, item.value, item.location, item.type_code)
+
+    def slice_undecidable(self, rule: ElementRule, slice_: ElementRule) -> bool:
+        """Whether membership of this slice cannot be decided from local content."""
+        for discriminator in rule.discriminators:
+            if discriminator.type == "type":
+                continue
+            if discriminator.type not in ("value", "pattern"):
+                return True
+            if self.discriminator_expectation(discriminator.path, slice_) is None:
+                return True
+        return not rule.discriminators
+
+    def in_slice(self, rule: ElementRule, slice_: ElementRule, item: _Item) -> bool | None:
+        """Whether an item belongs to a slice; None when the discriminators cannot tell."""
+        if not rule.discriminators:
+            return None
+        for discriminator in rule.discriminators:
+            if discriminator.type == "type":
+                if item.type_code not in slice_.type_codes:
+                    return False
+                continue
+            if discriminator.type not in ("value", "pattern"):
+                return None
+            expected = self.discriminator_expectation(discriminator.path, slice_)
+            if expected is None:
+                return None
+            values = list(_follow(item.value, discriminator.path))
+            if not any(expected(v) for v in values):
+                return False
+        return True
+
+    def discriminator_expectation(
+        self, path: str, slice_: ElementRule
+    ) -> Callable[[Any], bool] | None:
+        """A test for the value at a value/pattern discriminator path, from the slice's
+        fixed value, pattern, extension URL or required binding; None when it has none."""
+        if path == "url" and "Extension" in slice_.type_codes:
+            profiles = [p for t in slice_.types for p in t.profiles]
+            if profiles:
+                wanted = profiles[0].partition("|")[0]
+                return lambda value: value == wanted
+        target: ElementRule | None = slice_
+        if path != "$this":
+            for step in path.split("."):
+                target = target.children.get(step) if target is not None else None
+        if target is None:
+            return None
+        if target.fixed is not None:
+            fixed = target.fixed
+            return lambda value: value == fixed
+        if target.pattern is not None:
+            pattern = target.pattern
+            return lambda value: _matches_pattern(value, pattern)
+        if target.binding is not None:
+            expansion = self.store.expansion(target.binding)
+            if expansion is not None:
+                codes = expansion.codes
+                return lambda value: bool(_codes_of(value) & codes)
+        return None
+
+    # -- values: invariants, bindings, codes, references ---------------------------------------
+
+    def invariants(
+        self, invariants: tuple[Invariant, ...], value: Any, location: str, element_path: str
+    ) -> None:
+        stats = self.run.checker.stats
+        for invariant in invariants:
+            if invariant.key in _CONTAINED_ONLY and not (
+                isinstance(value, dict) and value.get("contained")
+            ):
+                continue
+            skip_key = (invariant.key, invariant.source)
+            native = native_invariant(invariant.expression)
+            if native is not None:
+                result: bool | None = native(value, self.root)
+            elif invariant.ast is None or skip_key in stats.invariants_skipped:
+                stats.invariants_skipped.add(skip_key)
+                continue
+            else:
+                result = evaluate_invariant(
+                    invariant.ast, value, element_path, self.resource, self.root
+                )
+            if result is None:
+                # Not evaluable by fhirpathpy (htmlChecks(), ...): skipped from now on, counted.
+                stats.invariants_skipped.add(skip_key)
+                continue
+            stats.invariants_evaluated += 1
+            if not result:
+                base = (
+                    invariant.source.startswith(CORE_PREFIX)
+                    and invariant.source[len(CORE_PREFIX) : len(CORE_PREFIX) + 1].isupper()
+                )
+                self.report(
+                    location,
+                    f"Constraint failed: {invariant.key}: '{invariant.human}' "
+                    f"(defined in {invariant.source})",
+                    code="invariant",
+                    rule=invariant.key if base else f"{invariant.key}@{invariant.source}",
+                    hint=f"make {invariant.expression} true",
+                )
+
+    def binding(
+        self, rule: ElementRule, value_set: str, value: Any, location: str, type_code: str
+    ) -> None:
+        expansion = self.store.expansion(value_set)
+        if expansion is None:
+            return
+        if isinstance(value, str):
+            if expansion.has_code(value):
+                return
+            shown = value
+        elif type_code == "CodeableConcept" and isinstance(value, dict):
+            codings = value.get("coding")
+            if not isinstance(codings, list) or not codings or _codes_of(value) & expansion.codes:
+                return
+            shown = ", ".join(
+                f"{c.get('system')}#{c.get('code')}" for c in codings if isinstance(c, dict)
+            )
+        elif isinstance(value, dict) and "code" in value:
+            if _codes_of(value) & expansion.codes or (
+                type_code == "Quantity" and "system" not in value
+            ):
+                return
+            shown = f"{value.get('system')}#{value.get('code')}"
+        else:
+            return
+        self.report(
+            location,
+            f"The value provided ({shown}) was not found in the value set '{expansion.name}' "
+            f"({value_set}), and a code is required from this value set",
+            code="code-invalid",
+            rule=f"binding:{rule.id}{self.suffix}",
+            hint=f"use a code from {value_set}",
+        )
+
+    def known_code(self, value: dict[str, Any], location: str) -> None:
+        system, code = value.get("system"), value.get("code")
+        if not isinstance(system, str) or not isinstance(code, str):
+            return
+        codes = self.store.code_system(system)
+        if codes is not None and code not in codes.parents:
+            self.report(
+                f"{location}.code",
+                f"Unknown code '{code}' in the CodeSystem '{system}'",
+                code="code-invalid",
+                rule=f"code:{system}",
+                hint=f"use a code defined by {system}",
+            )
+
+    def reference(self, rule: ElementRule, value: dict[str, Any], location: str) -> None:
+        reference = value.get("reference")
+        targets = [p for t in rule.types if t.code == "Reference" for p in t.target_profiles]
+        if not isinstance(reference, str) or not targets or reference.startswith("#"):
+            return
+        allowed: list[tuple[str, Profile]] = []
+        for url in targets:
+            profile = self.store.profile(url)
+            if profile is not None:
+                allowed.append((profile.type, profile))
+        if not allowed:
+            return
+        types = list(dict.fromkeys(t for t, _ in allowed))
+        if "Resource" in types:
+            return
+        resolver = self.run.resolver
+        matches = resolver(reference) if resolver is not None else []
+        # Only references that resolve are checked: a relative reference to a server the
+        # validator cannot see is not judged by its text (as the HL7 validator does).
+        for target, target_location in matches:
+            found = str(target.get("resourceType"))
+            if found not in types:
+                self.wrong_target(found, types, location)
+                continue
+            choices = [p for t, p in allowed if t == found]
+            if any(p.is_base for p in choices):
+                continue
+            if not any(self.run.conforms(target, target_location, p) for p in choices):
+                self.report(
+                    location,
+                    f"Unable to find a profile match for {reference} among choices: "
+                    + ", ".join(p.url for p in choices),
+                    code="structure",
+                    rule=f"target:{rule.id}{self.suffix}",
+                    hint=f"make {target_location} conform to "
+                    + " or ".join(p.url for p in choices),
+                )
+
+    def wrong_target(self, found: str, types: list[str], location: str) -> None:
+        self.report(
+            location,
+            f"Invalid Resource target type. Found {found}, "
+            f"but expected one of ([{', '.join(types)}])",
+            code="structure",
+            rule=f"target-type:{found}{self.suffix}",
+            hint=f"refer to a {' or '.join(types)}",
+        )
+
+
+def _items(content: Any, location: str, _name: str, type_code: str) -> Iterator[_Item]:
+    if _name:  # extension-only primitive: counts, but there is no value to check
+        count = len(content) if isinstance(content, list) else 1
+        for _ in range(count):
+            yield _Item(None, "#extension-only", type_code)
+        return
+    if isinstance(content, list):
+        for index, item in enumerate(content):
+            if item is not None:
+                yield _Item(item, f"{location}[{index}]", type_code)
+    elif content is not None:
+        yield _Item(content, location, type_code)
+
+
+def _valid_date(value: Any) -> bool:
+    match = _DATE.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return False
+    if match["d"]:
+        try:
+            datetime.date(int(match["y"]), int(match["m"]), int(match["d"]))
+        except ValueError:
+            return False
+    return not match["m"] or 1 <= int(match["m"]) <= 12
+
+
+def _follow(value: Any, path: str) -> Iterator[Any]:
+    if path == "$this":
+        yield value
+        return
+    current = [value]
+    for step in path.split("."):
+        following: list[Any] = []
+        for item in current:
+            child = item.get(step) if isinstance(item, dict) else None
+            if isinstance(child, list):
+                following.extend(child)
+            elif child is not None:
+                following.append(child)
+        current = following
+    yield from current
+
+
+def _matches_pattern(value: Any, pattern: Any) -> bool:
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(
+            _matches_pattern(value.get(key), part) for key, part in pattern.items()
+        )
+    if isinstance(pattern, list):
+        items = value if isinstance(value, list) else []
+        return all(any(_matches_pattern(item, part) for item in items) for part in pattern)
+    return bool(value == pattern)
+
+
+def _codes_of(value: Any) -> set[tuple[str, str]]:
+    """(system, code) pairs of a Coding, CodeableConcept or Quantity."""
+    if not isinstance(value, dict):
+        return set()
+    codings = value.get("coding") if "coding" in value else [value]
+    return {
+        (str(c.get("system")), str(c.get("code")))
+        for c in (codings if isinstance(codings, list) else [])
+        if isinstance(c, dict) and "code" in c
+    }
+
+
+def _find_by_id(rule: ElementRule, element_id: str) -> ElementRule | None:
+    if rule.id == element_id:
+        return rule
+    for child in rule.children.values():
+        if element_id.startswith(child.id):
+            found = _find_by_id(child, element_id)
+            if found is not None:
+                return found
+    return None
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, sort_keys=True) if not isinstance(value, str) else f"'{value}'"
+
+
+def _unknown_profile(url: str, location: str) -> Issue:
+    return Issue(
+        location,
+        "error",
+        LAYER,
+        f"Profile {url} is not in the loaded FHIR packages, so the resource was not checked "
+        "against it",
+        "install the package that defines it (fhir-case packages install NAME#VERSION) "
+        "and name it with --package",
+        "not-found",
+        f"unknown-profile:{url}",
+    )
+
+
+def _unique(issues: list[Issue]) -> list[Issue]:
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for issue in issues:
+        key = (issue.location, issue.rule or issue.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(issue)
+    return unique

@@ -1,0 +1,261 @@
+"""Layer 2, the official R4 JSON Schema: each resource against its own ``definitions/<Type>``.
+
+Scope: what ``fhir.schema.json`` (from the ``hl7.fhir.r4.core`` package) states: element
+names (this is what catches R4B/R5-only elements the R4B models accept), JSON types (a number
+written as a string), primitive patterns, required elements and the enums of required code
+bindings. Value sets beyond those enums, invariants and profiles are not in the schema.
+
+Speed: the full schema is parsed once per package; for each resource type the definitions it
+reaches are sliced out (descriptions dropped, resources inside resources cut off: they are
+validated on their own against their own type), written to the rule cache, and linked into
+one object graph, so that ``jsonschema`` follows no ``$ref`` at validation time. A warm cache
+loads only the slices of the types it meets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fhir_case.fileio import write_atomic
+from fhir_case.validation import locations
+from fhir_case.validation.issues import Issue
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError as SchemaError
+    from jsonschema.protocols import Validator
+
+LAYER = "schema"
+_REF_PREFIX = "#/definitions/"
+_RESOURCE_LIST = "ResourceList"
+_REQUIRED = re.compile(r"^'(.+)' is a required property")
+_JSON_TYPES = {
+    "string": "a string",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "an array",
+}
+
+
+class SchemaValidators:
+    """Per-type ``jsonschema`` validators for the R4 schema at ``schema_path``."""
+
+    def __init__(self, schema_path: Path, cache_dir: Path | None = None) -> None:
+        self.schema_path = schema_path
+        self.cache_dir = cache_dir
+        self._definitions: dict[str, Any] | None = None
+        self._validators: dict[str, Validator | None] = {}
+        self._names: dict[int, str] = {}
+
+    def for_type(self, resource_type: str) -> Validator | None:
+        """The validator of one resource type; None when the schema has no such type."""
+        if resource_type not in self._validators:
+            sliced = self._slice(resource_type)
+            self._validators[resource_type] = None if sliced is None else self._compile(sliced)
+        return self._validators[resource_type]
+
+    def definition_name(self, schema: Any) -> str | None:
+        """The name of a linked definition (``dateTime``), for messages."""
+        return self._names.get(id(schema))
+
+    def _slice(self, resource_type: str) -> dict[str, Any] | None:
+        cached = self.cache_dir / f"{resource_type}.json" if self.cache_dir else None
+        if cached is not None and cached.is_file():
+            sliced: dict[str, Any] = json.loads(cached.read_bytes())
+            return sliced
+        definitions = self._all_definitions()
+        if resource_type not in definitions or resource_type == _RESOURCE_LIST:
+            return None
+        sliced = {"root": resource_type, "definitions": _reachable(definitions, resource_type)}
+        if cached is not None:
+            write_atomic(cached, json.dumps(sliced, separators=(",", ":")).encode())
+        return sliced
+
+    def _all_definitions(self) -> dict[str, Any]:
+        if self._definitions is None:
+            with self.schema_path.open("rb") as handle:
+                self._definitions = json.load(handle)["definitions"]
+        return self._definitions
+
+    def _compile(self, sliced: dict[str, Any]) -> Validator:
+        from jsonschema import Draft6Validator
+
+        definitions: dict[str, Any] = sliced["definitions"]
+        for name, definition in definitions.items():
+            self._names[id(definition)] = name
+        for definition in definitions.values():
+            _link(definition, definitions)
+        validator: Validator = Draft6Validator(definitions[sliced["root"]])
+        return validator
+
+
+def _reachable(definitions: dict[str, Any], root: str) -> dict[str, Any]:
+    """The definitions ``root`` reaches, without descriptions; resources inside are not followed."""
+    found: dict[str, Any] = {}
+    pending = [root]
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found[name] = _strip(definitions[name], pending)
+    return found
+
+
+def _strip(node: Any, pending: list[str]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            target = ref.removeprefix(_REF_PREFIX)
+            if target == _RESOURCE_LIST:
+                return {"type": "object"}  # validated on its own, against its own type
+            pending.append(target)
+            return {"$ref": ref}
+        return {key: _strip(value, pending) for key, value in node.items() if key != "description"}
+    if isinstance(node, list):
+        return [_strip(item, pending) for item in node]
+    return node
+
+
+def _link(node: Any, definitions: dict[str, Any]) -> None:
+    """Replace ``{"$ref": ...}`` by the definition object itself (a graph with cycles)."""
+    items: Iterator[tuple[Any, Any]]
+    if isinstance(node, dict):
+        items = iter(list(node.items()))
+    elif isinstance(node, list):
+        items = iter(list(enumerate(node)))
+    else:
+        return
+    for key, value in items:
+        if isinstance(value, dict) and isinstance(value.get("$ref"), str):
+            node[key] = definitions[value["$ref"].removeprefix(_REF_PREFIX)]
+        else:
+            _link(value, definitions)
+
+
+def check_schema(resource: dict[str, Any], root: str, validators: SchemaValidators) -> list[Issue]:
+    """Schema issues of one resource (nested resources are left to their own call)."""
+    resource_type = resource.get("resourceType")
+    if not isinstance(resource_type, str):
+        return []  # the structure layer reports it
+    validator = validators.for_type(resource_type)
+    if validator is None:
+        return [
+            Issue(
+                root,
+                "error",
+                LAYER,
+                f"'{resource_type}' is not an R4 resource type",
+                "use a resource type of FHIR R4 (4.0.1)",
+                "structure",
+            )
+        ]
+    issues: list[Issue] = []
+    for error in validator.iter_errors(resource):
+        issues.extend(_to_issues(error, resource, root, validators))
+    for index, contained in enumerate(resource.get("contained") or []):
+        if isinstance(contained, dict):
+            issues.extend(check_schema(contained, f"{root}.contained[{index}]", validators))
+    return issues
+
+
+def _to_issues(
+    error: SchemaError, resource: dict[str, Any], root: str, validators: SchemaValidators
+) -> Iterator[Issue]:
+    path = list(error.absolute_path)
+    where = locations.fhirpath(root, resource, path)
+    keyword = error.validator
+    instance = error.instance
+    schema: Any = error.schema
+    expected: Any = error.validator_value
+    if keyword == "additionalProperties" and isinstance(instance, dict):
+        known = schema.get("properties", {})
+        definition = locations.definition_of(resource, path).definition
+        for name in sorted(set(instance) - set(known)):
+            yield _issue(
+                where,
+                f"Unrecognized property '{name}'",
+                f"R4 {definition} has no element '{name}' (an R4B/R5 element, or a misspelling): "
+                "remove or rename it",
+                "structure",
+                f"unknown:{name}",
+            )
+    elif keyword == "required":
+        missing = _REQUIRED.match(error.message)
+        definition = locations.definition_of(resource, path).definition
+        element = f"{definition}.{missing[1] if missing else '?'}"
+        yield _issue(
+            where,
+            f"{element}: minimum required = 1, but only found 0",
+            f"add {element}",
+            "required",
+            f"min:{element}",
+        )
+    elif keyword == "enum":
+        element = _element_definition(resource, path)
+        allowed = " | ".join(str(value) for value in expected)
+        yield _issue(
+            where,
+            f"The value provided ('{instance}') is not in the value set required for {element}",
+            f"use one of: {allowed}",
+            "code-invalid",
+            f"binding:{element}",
+        )
+    elif keyword == "type":
+        wanted = _JSON_TYPES.get(str(expected), str(expected))
+        hint = f"write {wanted}"
+        if expected == "number" and isinstance(instance, str):
+            hint = f"write the number without quotes: {instance}"
+        elif expected == "boolean" and isinstance(instance, str):
+            hint = f"write {instance.lower()} without quotes"
+        yield _issue(
+            where,
+            f"Wrong JSON type: {json.dumps(instance)[:60]} is not {wanted}",
+            hint,
+            "structure",
+        )
+    elif keyword == "pattern":
+        type_name = validators.definition_name(error.schema) or _primitive_of(resource, path)
+        yield _issue(
+            where,
+            f"Not a valid {type_name}: '{instance}' does not match the R4 format",
+            f"write a valid FHIR {type_name}",
+            "value",
+        )
+    elif keyword == "const":
+        yield _issue(
+            where,
+            f"Value {json.dumps(instance)} where the R4 schema requires {json.dumps(expected)}",
+            f"write {json.dumps(expected)}",
+            "value",
+        )
+    else:
+        yield _issue(where, error.message, None, "structure")
+
+
+def _element_definition(resource: dict[str, Any], path: list[str | int]) -> str:
+    """``Patient.gender`` for the path of a primitive (its holder's definition + its name)."""
+    while path and isinstance(path[-1], int):
+        path = path[:-1]
+    if not path:
+        return str(resource.get("resourceType"))
+    holder = locations.definition_of(resource, path[:-1]).definition
+    return f"{holder}.{str(path[-1]).removeprefix('_')}"
+
+
+def _primitive_of(resource: dict[str, Any], path: list[str | int]) -> str:
+    while path and isinstance(path[-1], int):
+        path = path[:-1]
+    if not path or not isinstance(path[-1], str):
+        return "value"
+    holder = locations.definition_of(resource, path[:-1])
+    return locations.primitive_type(holder.cls, path[-1]) or "value"
+
+
+def _issue(
+    location: str, message: str, hint: str | None, code: str, rule: str | None = None
+) -> Issue:
+    return Issue(location, "error", LAYER, message, hint, code, rule)

@@ -1,0 +1,257 @@
+"""Layer 1, structure: the ``fhir.resources`` R4B models, plus JSON rules they let by.
+
+Scope: element names (unknown properties), data types and primitive formats (dates such as
+``1955-13-45`` or ``2023-02-30``, a dateTime with a time but no timezone), required elements of
+the base resource, one value per choice element, and empty content (``{}``, ``[]``, ``""``,
+``null`` outside primitive arrays), which FHIR JSON forbids but the models accept.
+The models accept some R4B/R5-only elements and coerce JSON strings to numbers: the JSON Schema
+layer catches those.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import ValidationError
+
+from fhir_case.validation import locations
+from fhir_case.validation.issues import Issue
+
+LAYER = "structure"
+
+_TIME_WITHOUT_ZONE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
+_FORMAT_ERRORS = ("spec regex", "timezone aware", "does not parse", "outside expected range")
+_FORMAT_NAMES = {"date": "date", "dateTime": "date/time", "instant": "instant", "time": "time"}
+
+
+def check_structure(resource: dict[str, Any], root: str) -> list[Issue]:
+    """Structure issues of ``resource`` (a resource or a Bundle) located under ``root``."""
+    resource_type = resource.get("resourceType")
+    if not isinstance(resource_type, str):
+        return [_issue(root, "the resource has no resourceType", 'add "resourceType"', "required")]
+    model = locations.model_class(resource_type)
+    if model is None:
+        return [
+            _issue(
+                root,
+                f"unknown resourceType '{resource_type}'",
+                "use an R4 resource type name such as Patient or Observation",
+                "structure",
+            )
+        ]
+    issues = list(_empty_content(resource, root, resource))
+    try:
+        model.model_validate(resource)
+    except ValidationError as error:
+        issues.extend(_from_pydantic(error, resource, root))
+    return issues
+
+
+def _empty_content(resource: dict[str, Any], root: str, value: Any) -> Iterator[Issue]:
+    """``{}``, ``[]``, ``""`` and stray ``null``: FHIR JSON never carries empty content."""
+    for path, item, in_primitive_array in _walk(value, []):
+        where = locations.fhirpath(root, resource, path)
+        if item == {}:
+            yield _issue(where, "Object must have some content", "remove the empty object")
+        elif item == []:
+            yield _issue(where, "Array cannot be empty", "remove the empty array")
+        elif item == "":
+            yield _issue(where, "@value cannot be empty", "remove the element or give it a value")
+        elif item is None and not in_primitive_array:
+            yield _issue(where, "null is not allowed here", "remove the element")
+
+
+def _walk(value: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], Any, bool]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "div":  # narrative XHTML is a string that may hold anything
+                continue
+            yield from _check_item(item, [*path, key], False)
+    elif isinstance(value, list):
+        primitive = all(not isinstance(item, dict | list) for item in value)
+        for index, item in enumerate(value):
+            yield from _check_item(item, [*path, index], primitive)
+
+
+def _check_item(
+    item: Any, path: list[str | int], in_primitive_array: bool
+) -> Iterator[tuple[list[str | int], Any, bool]]:
+    if item in ({}, [], "") or item is None:
+        yield path, item, in_primitive_array
+    else:
+        yield from _walk(item, path)
+
+
+def _from_pydantic(error: ValidationError, resource: dict[str, Any], root: str) -> Iterator[Issue]:
+    for detail in error.errors():
+        found = _json_path(resource, detail["loc"])
+        path, name, holder = found.path, found.name, found.holder
+        kind = detail["type"]
+        if kind == "extra_forbidden" and name is not None:
+            yield _issue(
+                locations.fhirpath(root, resource, path[:-1]),
+                f"Unrecognized property '{name}'",
+                f"remove '{name}' or correct its name (R4 {holder.definition} has no such element)",
+                "structure",
+                rule=f"unknown:{name}",
+            )
+        elif kind in ("missing", "model_field_validation.missing") and name is not None:
+            element = f"{holder.definition}.{name.removeprefix('_')}"
+            yield _issue(
+                locations.fhirpath(root, resource, path[:-1]),
+                f"{element}: minimum required = 1, but only found 0",
+                f"add {element}",
+                "required",
+                rule=f"min:{element}",
+            )
+        elif kind == "value_error" and "from this list" in detail["msg"]:
+            yield _choice_issue(detail["msg"], resource, root, path, found.target)
+        else:
+            yield _value_issue(detail, resource, root, path, holder, name)
+
+
+class _Located:
+    """Where a pydantic ``loc`` points in the JSON.
+
+    ``path``: the JSON keys and indices; ``name``: the last key; ``holder``: the object that
+    holds (or lacks) ``name``; ``target``: the object ``path`` ends at, when it ends at one.
+    """
+
+    def __init__(self, resource: dict[str, Any]) -> None:
+        resource_type = resource["resourceType"]
+        self.path: list[str | int] = []
+        self.name: str | None = None
+        self.target = locations.Definition(locations.model_class(resource_type), resource_type)
+        self.holder = self.target
+
+
+def _json_path(resource: dict[str, Any], loc: tuple[int | str, ...]) -> _Located:
+    """Follow a pydantic ``loc`` through the JSON; parts that are not JSON keys are skipped."""
+    found = _Located(resource)
+    value: Any = resource
+    for part in loc:
+        if isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value = value[part]
+            found.path.append(part)
+            if isinstance(value, dict) and isinstance(value.get("resourceType"), str):
+                resource_type = value["resourceType"]
+                found.target = locations.Definition(
+                    locations.model_class(resource_type), resource_type
+                )
+        elif isinstance(value, dict) and isinstance(part, str):
+            found.path.append(part)
+            found.name = part
+            found.holder = found.target
+            if part not in value or not isinstance(value[part], dict | list):
+                break
+            item = value[part]
+            found.target = found.target.child(part, _first(item))
+            value = item
+    return found
+
+
+def _first(value: Any) -> Any:
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def _choice_issue(
+    message: str,
+    resource: dict[str, Any],
+    root: str,
+    path: list[str | int],
+    parent: locations.Definition,
+) -> Issue:
+    names = re.findall(r"'([A-Za-z_]+)'", message)
+    obj = _value_at(resource, path)
+    present = [name for name in names if isinstance(obj, dict) and name in obj]
+    base = locations.choice_base(locations.field_info(parent.cls, names[0])) if names else None
+    element = f"{parent.definition}.{base}[x]" if base else parent.definition
+    where = locations.fhirpath(root, resource, path)
+    if len(present) > 1:
+        return _issue(
+            where,
+            f"{element} holds one value, but {', '.join(present)} are all present",
+            f"keep one of {', '.join(present)}",
+            "structure",
+        )
+    return _issue(
+        where,
+        f"{element}: minimum required = 1, but only found 0",
+        f"add one of {', '.join(names)}",
+        "required",
+        rule=f"min:{element}",
+    )
+
+
+def _value_issue(
+    detail: Any,
+    resource: dict[str, Any],
+    root: str,
+    path: list[str | int],
+    holder: locations.Definition,
+    name: str | None,
+) -> Issue:
+    where = locations.fhirpath(root, resource, path)
+    value = detail.get("input")
+    fhir_type = locations.primitive_type(holder.cls, name)
+    message = str(detail["msg"]).removeprefix("Value error, ")
+    if isinstance(value, str) and any(text in message for text in _FORMAT_ERRORS):
+        if fhir_type in ("dateTime", "instant") and _TIME_WITHOUT_ZONE.match(value):
+            return _issue(
+                where,
+                "If a date has a time, it must have a timezone",
+                f"add a timezone offset, for example '{value}Z' or '{value}+00:00'",
+                "value",
+            )
+        described = _FORMAT_NAMES.get(fhir_type or "", fhir_type or "value")
+        return _issue(
+            where,
+            f"Not a valid {described} format: '{value}'",
+            _format_hint(fhir_type),
+            "value",
+        )
+    if fhir_type and detail["type"] in ("datetime_from_date_parsing", "date_from_datetime_parsing"):
+        described = _FORMAT_NAMES.get(fhir_type, fhir_type)
+        return _issue(
+            where, f"Not a valid {described} format: '{value}' ({message})", _format_hint(fhir_type)
+        )
+    expected = f" (expected {fhir_type})" if fhir_type else ""
+    return _issue(where, f"{message}{expected}", None, "structure")
+
+
+def _format_hint(fhir_type: str | None) -> str:
+    examples = {
+        "date": "a real calendar date: YYYY, YYYY-MM or YYYY-MM-DD, e.g. 1955-12-31",
+        "dateTime": "a real calendar date, and with a time a timezone: 2023-02-28 or "
+        "2023-02-28T10:00:00+01:00",
+        "instant": "a full timestamp with timezone, e.g. 2023-02-28T10:00:00Z",
+        "time": "HH:MM:SS, e.g. 14:30:00",
+    }
+    return examples.get(fhir_type or "", f"write a valid FHIR {fhir_type or 'value'}")
+
+
+def _value_at(resource: dict[str, Any], path: list[str | int]) -> Any:
+    value: Any = resource
+    for part in path:
+        if isinstance(value, dict) and isinstance(part, str):
+            value = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value = value[part]
+        else:
+            return None
+    return value
+
+
+def _issue(
+    location: str,
+    message: str,
+    hint: str | None,
+    code: str = "value",
+    *,
+    rule: str | None = None,
+) -> Issue:
+    return Issue(location, "error", LAYER, message, hint, code, rule)

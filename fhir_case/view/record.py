@@ -1,0 +1,72 @@
+"""The resources of a Bundle, indexed for reading: by type, and by any reference form.
+
+Works on any Bundle type (transaction, collection, document, searchset): entries are read for
+their ``resource``; ``request`` and ``search`` are ignored. References resolve by fullUrl
+(``urn:uuid:…`` or absolute URL), by ``Type/id``, and by an absolute URL ending in ``Type/id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fhir_case.narrative import words as w
+
+Resource = dict[str, Any]
+
+
+@dataclass
+class Record:
+    """The resources of one Bundle, in entry order."""
+
+    resources: list[Resource] = field(default_factory=list)
+    bundle_type: str = ""
+    _by_key: dict[str, Resource] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_bundle(cls, bundle: object) -> Record:
+        data = w.as_dict(bundle)
+        record = cls(bundle_type=w.scalar(data.get("type")))
+        for entry in map(w.as_dict, w.as_list(data.get("entry"))):
+            resource = entry.get("resource")
+            if isinstance(resource, dict) and w.scalar(resource.get("resourceType")):
+                record.add(resource, w.scalar(entry.get("fullUrl")))
+        return record
+
+    def add(self, resource: Resource, full_url: str = "") -> None:
+        type_and_id = f"{resource['resourceType']}/{w.scalar(resource.get('id'))}"
+        if type_and_id in self._by_key:
+            return  # a searchset may list a resource twice (match and include)
+        self.resources.append(resource)
+        self._by_key[type_and_id] = resource
+        if full_url:
+            self._by_key[full_url] = resource
+
+    def of_type(self, *types: str) -> list[Resource]:
+        return [r for r in self.resources if r.get("resourceType") in types]
+
+    def first(self, resource_type: str) -> Resource | None:
+        found = self.of_type(resource_type)
+        return found[0] if found else None
+
+    def resolve(self, reference: object) -> Resource | None:
+        """The resource a Reference (or a reference string) points to, if it is in the record."""
+        target = reference if isinstance(reference, str) else w.as_dict(reference).get("reference")
+        if not isinstance(target, str) or not target:
+            return None
+        if target in self._by_key:
+            return self._by_key[target]
+        parts = target.split("/_history/")[0].rstrip("/").split("/")
+        if len(parts) >= 2:
+            return self._by_key.get(f"{parts[-2]}/{parts[-1]}")
+        return None
+
+    def resolve_all(self, references: object) -> list[Resource]:
+        return [r for ref in w.as_list(references) if (r := self.resolve(ref)) is not None]
+
+    def key(self, resource: Resource) -> str:
+        return f"{resource.get('resourceType')}/{w.scalar(resource.get('id'))}"
+
+    def keys(self, resources: Iterable[Resource]) -> set[str]:
+        return {self.key(r) for r in resources}

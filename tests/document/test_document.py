@@ -1,0 +1,167 @@
+"""The document Bundle: bdl-9/10/11, the R4 schema, references, sections and determinism."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+from fhir_case.document import make_document
+from fhir_case.errors import DocumentError, UsageError
+from fhir_case.narrative import check_narrative
+
+UUID_URN = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def references(value: object) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "reference" and isinstance(item, str):
+                yield item
+            else:
+                yield from references(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from references(item)
+
+
+def test_the_document_meets_the_bundle_document_rules(collection: dict[str, Any]) -> None:
+    document = make_document(collection)
+    assert document["type"] == "document"
+    # bdl-9: a document has an identifier with a system and a value
+    assert document["identifier"]["system"] == "urn:ietf:rfc:3986"
+    assert UUID_URN.match(document["identifier"]["value"])
+    # bdl-10: a document has a timestamp (an instant)
+    assert INSTANT.match(document["timestamp"])
+    # bdl-11: the first resource is a Composition
+    assert document["entry"][0]["resource"]["resourceType"] == "Composition"
+    # bdl-7: fullUrls are unique
+    urls = [e["fullUrl"] for e in document["entry"]]
+    assert len(urls) == len(set(urls))
+
+
+def test_every_resource_validates_against_the_r4_schema(
+    collection: dict[str, Any], schema_errors: Callable[[dict[str, Any]], list[str]]
+) -> None:
+    document = make_document(collection)
+    assert schema_errors(document) == []
+    Bundle.model_validate(document)  # and the fhir.resources R4B models accept it
+
+
+def test_every_reference_resolves_inside_the_document(collection: dict[str, Any]) -> None:
+    document = make_document(collection)
+    urls = {e["fullUrl"] for e in document["entry"]}
+    found = [r for e in document["entry"] for r in references(e["resource"])]
+    assert found and all(r in urls for r in found)
+
+
+def test_the_composition_is_a_case_summary_reaching_every_entry(collection: dict[str, Any]) -> None:
+    document = make_document(collection)
+    composition = document["entry"][0]["resource"]
+    by_url = {e["fullUrl"]: e["resource"] for e in document["entry"]}
+    patient_url = next(u for u, r in by_url.items() if r["resourceType"] == "Patient")
+    organization_url = next(u for u, r in by_url.items() if r["resourceType"] == "Organization")
+    assert composition["subject"]["reference"] == patient_url
+    assert composition["author"][0]["reference"] == organization_url
+    assert composition["status"] == "final"
+    titles = [s["title"] for s in composition["section"]]
+    assert titles[:5] == ["Problems", "Procedures", "Medications", "Results", "Imaging"]
+    for section in composition["section"]:
+        assert check_narrative(section["text"]["div"]) == [], section["title"]
+        kinds = {by_url[e["reference"]]["resourceType"] for e in section["entry"]}
+        expected = {
+            "Problems": {"Condition"},
+            "Procedures": {"Procedure"},
+            "Medications": {"MedicationRequest"},
+            "Results": {"Observation"},
+            "Imaging": {"Procedure", "Observation"},
+            "Data quality": {"DetectedIssue"},
+            "Source": {"Provenance"},
+        }
+        assert kinds <= expected.get(section["title"], kinds), section["title"]
+    assert check_narrative(composition["text"]["div"]) == []
+    # every entry is reachable from the Composition, directly or through another entry
+    reached: set[str] = set()
+    todo = list(references(composition))
+    while todo:
+        url = todo.pop()
+        if url not in reached:
+            reached.add(url)
+            todo.extend(references(by_url[url]))
+    assert reached == set(by_url) - {document["entry"][0]["fullUrl"]}
+
+
+def test_the_document_is_deterministic_and_follows_the_content(collection: dict[str, Any]) -> None:
+    first = json.dumps(make_document(collection), sort_keys=False)
+    assert json.dumps(make_document(copy.deepcopy(collection)), sort_keys=False) == first
+    changed = copy.deepcopy(collection)
+    changed["entry"][3]["resource"]["valueQuantity"]["value"] = 67
+    other = make_document(changed)
+    assert other["identifier"] != json.loads(first)["identifier"]
+    assert make_document(collection) == json.loads(first)
+
+
+def test_the_input_is_not_modified(collection: dict[str, Any]) -> None:
+    before = copy.deepcopy(collection)
+    make_document(collection)
+    assert collection == before
+
+
+def test_a_transaction_bundle_works_too(collection: dict[str, Any]) -> None:
+    transaction = {
+        **collection,
+        "type": "transaction",
+        "entry": [
+            {
+                **e,
+                "request": {
+                    "method": "PUT",
+                    "url": f"{e['resource']['resourceType']}/{e['resource']['id']}",
+                },
+            }
+            for e in collection["entry"]
+        ],
+    }
+    document = make_document(transaction)
+    assert all("request" not in e for e in document["entry"])
+    assert document["identifier"] == make_document(collection)["identifier"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            lambda b: b["entry"][2]["resource"].update(
+                subject={"reference": "urn:uuid:00000000-0000-4000-8000-000000000000"}
+            ),
+            "Bundle.entry[2].resource.subject.reference = 'urn:uuid:00000000-0000-4000-8000",
+        ),
+        (lambda b: b["entry"].pop(1), "one Patient; the bundle has 0"),
+        (
+            lambda b: b["entry"].append(
+                copy.deepcopy(b["entry"][1])
+                | {"fullUrl": "urn:uuid:11111111-1111-4111-8111-111111111111"}
+            ),
+            "one Patient; the bundle has 2",
+        ),
+        (lambda b: b.update(resourceType="Patient"), "not a FHIR Bundle"),
+        (
+            lambda b: b["entry"].append({"fullUrl": "urn:uuid:x"}),
+            "Bundle.entry[29] has no resource",
+        ),
+    ],
+)
+def test_a_bundle_that_cannot_make_a_document_is_a_clear_error(
+    collection: dict[str, Any], mutate: Callable[[dict[str, Any]], object], message: str
+) -> None:
+    mutate(collection)
+    with pytest.raises(DocumentError) as caught:
+        make_document(collection)
+    assert message in str(caught.value)
+    assert isinstance(caught.value, UsageError) and caught.value.exit_code == 2

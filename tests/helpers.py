@@ -1,0 +1,41 @@
+"""Small helpers shared by test modules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft6Validator
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m fhir_case`` as a user would, capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "fhir_case", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+    )
+
+
+@cache
+def _r4_schema(schema_file: Path) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(schema_file.read_text())
+    return schema
+
+
+def r4_schema_errors(resource: dict[str, Any], schema_file: Path) -> list[str]:
+    """Errors of ``resource`` against its own definition in the official R4 JSON Schema."""
+    definitions = _r4_schema(schema_file)["definitions"]
+    schema = {"$ref": f"#/definitions/{resource['resourceType']}", "definitions": definitions}
+    return [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+        for error in Draft6Validator(schema).iter_errors(resource)
+    ]
