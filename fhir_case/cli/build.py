@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
-from fhir_case.build import build_case_file
+from fhir_case.build import NOT_RUN, build_case_file, check_bundles
 from fhir_case.bundle import BUNDLE_TYPES, BundleType, serialize
 from fhir_case.casefile import default_case_file
 from fhir_case.fileio import write_all_atomic
+from fhir_case.validation import Validator
 
 
 def register(subparsers: Any) -> None:
@@ -42,8 +44,16 @@ def run(args: argparse.Namespace) -> int:
     case_file: Path = args.case_file or default_case_file()
     types: list[BundleType] = args.types or list(BUNDLE_TYPES)
     bundles = build_case_file(case_file, types)
+    reports = check_bundles(bundles, Validator())
     files = {args.out / name: serialize(bundle) for name, bundle in bundles.items()}
     write_all_atomic(files)
-    for path, bundle in zip(files, bundles.values(), strict=True):
-        print(f"wrote {path} ({bundle['type']}, {len(bundle['entry'])} entries)")
+    not_run = {i.layer: i.hint for issues in reports.values() for i in issues if i.code == NOT_RUN}
+    for layer, hint in sorted(not_run.items()):
+        print(f"warning: the {layer} layer did not check the bundles ({hint})", file=sys.stderr)
+    for path, (name, bundle) in zip(files, bundles.items(), strict=True):
+        warnings = sum(1 for issue in reports[name] if issue.severity == "warning")
+        print(
+            f"wrote {path} ({bundle['type']}, {len(bundle['entry'])} entries, "
+            f"0 errors, {warnings} warnings)"
+        )
     return 0

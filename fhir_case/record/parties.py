@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fhir_case.casefile import model as m
-from fhir_case.record.common import JSON, MCODE, Record, period
+from fhir_case.record.common import JSON, MCODE, US_CORE, Record, period
 from fhir_case.record.ids import full_url
 
 DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
@@ -11,7 +11,9 @@ ENCOUNTER_CLASSES = {"inpatient": ("IMP", "inpatient encounter")}
 
 
 def organization(record: Record, org: m.Organization) -> JSON:
-    resource = record.base("Organization", org.id)
+    resource = record.base("Organization", org.id, US_CORE + "us-core-organization")
+    # Medication orders name the organization as requester, which mCODE wants to be US Core's.
+    resource["active"] = True
     resource["name"] = org.name
     if org.alias:
         resource["alias"] = list(org.alias)

@@ -1,0 +1,100 @@
+"""Acceptance against a real FHIR server: upload, read back, idempotence, rejection, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fhir_case.errors import TransactionRejectedError
+from fhir_case.upload.client import FhirClient
+from fhir_case.upload.compare import differences
+from fhir_case.upload.prepare import prepare
+from fhir_case.upload.settings import Mode
+from fhir_case.upload.uploader import Uploader
+from tests.upload.upload_helpers import MakeBundle, identifier_counts, type_counts
+
+
+def upload(client: FhirClient, bundle: dict[str, Any], mode: Mode = Mode.PUT) -> Any:
+    return Uploader(client).upload(prepare(bundle, mode, "test.json"))
+
+
+def test_bundle_uploads_in_one_transaction_and_every_resource_reads_back(
+    client: FhirClient, make_bundle: MakeBundle
+) -> None:
+    bundle = make_bundle(observations=2)
+    before = client.request_count
+    report = upload(client, bundle)
+    # metadata, one batch of look-ups, ONE transaction, one batch of read-backs
+    assert client.request_count - before == 4
+    assert report.ok and report.verified
+    assert (report.created, report.updated, report.unchanged) == (4, 0, 0)
+    for entry in bundle["entry"]:
+        rtype, rid = entry["request"]["url"].split("/")
+        assert report.server_ids[entry["fullUrl"]] == f"{rtype}/{rid}"
+        stored = client.read(rtype, rid)  # read independently of the uploader's own check
+        assert differences(entry["resource"], stored, report.server_ids, client.base_url) == []
+        assert stored["meta"]["versionId"]
+    condition = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition")
+    stored = client.read("Condition", condition["resource"]["id"])
+    patient_id = bundle["entry"][0]["resource"]["id"]
+    assert stored["subject"]["reference"].endswith(f"Patient/{patient_id}")
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_five_uploads_leave_one_copy_of_each_resource(
+    client: FhirClient, make_bundle: MakeBundle, mode: Mode
+) -> None:
+    bundle = make_bundle(observations=2)
+    reports = [upload(client, bundle, mode) for _ in range(5)]
+    assert identifier_counts(client, bundle) == type_counts(bundle)
+    assert all(r.ok for r in reports)
+    assert reports[0].created == 4
+    assert all((r.created, r.updated, r.unchanged) == (0, 0, 4) for r in reports[1:])
+
+
+def test_changed_resource_counts_as_updated(client: FhirClient, make_bundle: MakeBundle) -> None:
+    bundle = make_bundle()
+    upload(client, bundle)
+    bundle["entry"][0]["resource"]["birthDate"] = "1970-05-13"
+    report = upload(client, bundle)
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 2)
+    assert client.read("Patient", bundle["entry"][0]["resource"]["id"])["birthDate"] == "1970-05-13"
+
+
+def test_bundle_with_one_invalid_entry_is_rejected_whole_and_names_it(
+    client: FhirClient, make_bundle: MakeBundle
+) -> None:
+    bundle = make_bundle(observations=3, invalid_observation=1)
+    bad = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"][1]
+    with pytest.raises(TransactionRejectedError) as caught:
+        upload(client, bundle)
+    message = str(caught.value)
+    assert f"Observation {bad['fullUrl']}" in message
+    others = [e["fullUrl"] for e in bundle["entry"] if e is not bad]
+    assert not any(full_url in message for full_url in others)
+    assert "nothing of the bundle was stored (checked)" in message
+    assert caught.value.status is not None and 400 <= caught.value.status < 500
+    assert identifier_counts(client, bundle) == dict.fromkeys(type_counts(bundle), 0)
+
+
+def test_conditional_mode_resolves_references_to_server_ids(
+    client: FhirClient, make_bundle: MakeBundle
+) -> None:
+    bundle = make_bundle()
+    report = upload(client, bundle, Mode.CONDITIONAL)
+    assert report.ok and report.verified and report.created == 3
+    patient_ref = report.server_ids[bundle["entry"][0]["fullUrl"]]
+    observation_ref = report.server_ids[bundle["entry"][2]["fullUrl"]]
+    observation = client.read(*observation_ref.split("/"))
+    assert observation["subject"]["reference"].endswith(patient_ref)
+
+
+def test_delete_removes_the_bundles_resources(client: FhirClient, make_bundle: MakeBundle) -> None:
+    bundle = make_bundle()
+    prepared = prepare(bundle, Mode.PUT, "test.json")
+    uploader = Uploader(client)
+    uploader.upload(prepared)
+    assert uploader.delete(prepared) == (3, 0)
+    assert identifier_counts(client, bundle) == dict.fromkeys(type_counts(bundle), 0)
+    assert uploader.delete(prepared) == (0, 3)
