@@ -119,7 +119,9 @@ def _strip(node: Any, pending: list[str]) -> Any:
             pending.append(target)
             return {"$ref": ref}
         return {
-            key: _strip_properties(value, pending) if key == "properties" else _strip(value, pending)
+            key: _strip_properties(value, pending)
+            if key == "properties"
+            else _strip(value, pending)
             for key, value in node.items()
             if key != "description"
         }
