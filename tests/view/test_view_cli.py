@@ -1,4 +1,4 @@
-"""``fhir-case view`` on files: the page is written; bad input is a clear error and writes nothing."""
+"""``fhir-case view``: a page is written; bad input is a clear error and writes nothing."""
 
 from __future__ import annotations
 
