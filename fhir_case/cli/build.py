@@ -14,7 +14,6 @@ from fhir_case.document import with_document
 from fhir_case.fileio import write_all_atomic
 from fhir_case.validation import Validator
 
-
 DOCUMENT = "document"  # issue 5: built from the collection by fhir_case.document
 
 
