@@ -40,6 +40,16 @@ class Header:
     citation: str
     doi: str
     organization: str
+    vital_status: str
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    key: str
+    what: str
+    when: str
+    status: str
+    notes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,7 @@ class CaseView:
     assessments: list[Assessment]
     flags: list[Flag]
     findings: list[Event] = field(default_factory=list)
+    plan: list[PlanItem] = field(default_factory=list)
     bundle_type: str = ""
     resource_count: int = 0
 
@@ -151,6 +162,7 @@ def read_case(record: Record) -> CaseView:
         assessments=read_assessments(record),
         flags=flags,
         findings=read_findings(record),
+        plan=read_plan(record),
         bundle_type=record.bundle_type,
         resource_count=len(record.resources),
     )
@@ -201,7 +213,38 @@ def read_header(record: Record) -> Header:
         citation=citation,
         doi=doi,
         organization=w.scalar((organization or {}).get("name")),
+        vital_status=_vital_status(patient),
     )
+
+
+def _vital_status(patient: Resource) -> str:
+    suffix, value = w.choice(patient, "deceased")
+    if suffix == "Boolean":
+        return "deceased" if value is True else "alive (as last recorded)"
+    if suffix == "DateTime":
+        return f"deceased {w.date(value)}"
+    return "not recorded"
+
+
+def read_plan(record: Record) -> list[PlanItem]:
+    """What is planned: ServiceRequests and CarePlans (and planned MedicationRequests)."""
+    items = []
+    for resource in record.of_type("ServiceRequest", "CarePlan"):
+        items.append(
+            PlanItem(
+                key=record.key(resource),
+                what=w.concept(resource.get("code"))
+                or w.scalar(resource.get("title"))
+                or w.scalar(resource.get("description"))
+                or resource.get("resourceType", ""),
+                when=w.choice_words(resource, "occurrence")
+                or w.period(resource.get("period"))
+                or "not recorded",
+                status=w.scalar(resource.get("status")) or "not recorded",
+                notes=notes_of(resource),
+            )
+        )
+    return items
 
 
 def _citation(record: Record) -> tuple[str, str]:

@@ -46,6 +46,7 @@ def render_case_view(bundle: object) -> str:
             _timeline(case),
             _tumor(case),
             _medications(case),
+            _plan(case),
             _flags(case),
         ),
         _footer(case),
@@ -127,6 +128,7 @@ def _header(case: CaseView, title: str) -> Markup:
         ("Age at presentation", h.age),
         ("Presented", h.presented or "not recorded"),
         ("Organization", h.organization or "not recorded"),
+        ("Vital status", h.vital_status),
     ]
     source: list[Markup | str | None] = [el("span", "Source", attrs=[("class", "label")])]
     if h.citation or h.doi:
@@ -342,12 +344,37 @@ def _links(case: CaseView, keys: Sequence[str]) -> list[Markup | str]:
     return links
 
 
+def _plan(case: CaseView) -> Markup | None:
+    if not case.plan:
+        return None
+    return _section(
+        "plan",
+        "Plan and follow-up",
+        _table(
+            ("Planned", "When", "Status", "Notes"),
+            (
+                el(
+                    "tr",
+                    el("td", el("b", item.what), _flag_marks(case, item.key)),
+                    el("td", item.when),
+                    el("td", el("span", item.status, attrs=[("class", f"badge st-{item.status}")])),
+                    el("td", _notes(item.notes)),
+                    attrs=_row_attrs(case, item.key),
+                )
+                for item in case.plan
+            ),
+            "plan",
+        ),
+    )
+
+
 def _item_name(case: CaseView, key: str) -> str:
     """How the page names the item a resource is shown as."""
     names = {p.key: p.name for p in case.problems}
     names |= {m.key: m.name for m in case.medications}
     names |= {e.key: e.label for e in [*case.events, *case.findings]}
     names |= {m.key: f"{m.lesion} size ({m.when})" for m in case.measurements}
+    names |= {p.key: p.what for p in case.plan}
     return names.get(key, key)
 
 

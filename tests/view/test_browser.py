@@ -50,6 +50,9 @@ def page_items(page: Any) -> dict[str, Any]:
         "assessments": page.eval_on_selector_all(
             "table.assessments tbody tr", "rows => rows.map(r => r.innerText)"
         ),
+        "plan": page.eval_on_selector_all(
+            "table.plan tbody tr", "rows => rows.map(r => r.innerText)"
+        ),
         "flags": page.eval_on_selector_all("ol.flags li", "items => items.map(i => i.innerText)"),
         "flag_marks": page.locator("a.flag").count(),
     }
@@ -89,6 +92,7 @@ def expected(bundle: dict[str, Any]) -> dict[str, Any]:
             for r in resources(bundle, "Condition")
         ),
         "medications": len(resources(bundle, "MedicationRequest")),
+        "plan": len(resources(bundle, "ServiceRequest")) + len(resources(bundle, "CarePlan")),
         "chemotherapy_cycles": cisplatin["dosageInstruction"][0]["timing"]["repeat"]["count"],
         "issues": [r["detail"] for r in resources(bundle, "DetectedIssue")],
     }
@@ -108,6 +112,7 @@ def test_the_case_view_in_headless_chromium(
         assert requests == []
         items = page_items(page)
         assert want["gender"] in items["patient"] and want["age"] in items["patient"]
+        assert len(items["plan"]) == want["plan"]
         assert f"doi:{want['doi']}" in items["source"]
         assert len(items["problems"]) == want["conditions"]
         refuted = [text for css, text in items["problems"] if "refuted" in css.split()]
