@@ -152,15 +152,17 @@ def when_text(resource: Resource) -> str:
 
 def read_case(record: Record) -> CaseView:
     record_end = _record_end(record)
-    flags = read_flags(record)
     return CaseView(
         header=read_header(record),
         problems=read_problems(record),
         events=read_events(record),
-        medications=[read_medication(r, record_end) for r in record.of_type("MedicationRequest")],
+        medications=[
+            read_medication(r, record.key(r), record_end)
+            for r in record.of_type("MedicationRequest")
+        ],
         measurements=read_measurements(record),
         assessments=read_assessments(record),
-        flags=flags,
+        flags=read_flags(record),
         findings=read_findings(record),
         plan=read_plan(record),
         bundle_type=record.bundle_type,
@@ -426,13 +428,13 @@ def read_findings(record: Record) -> list[Event]:
     return sorted(found, key=lambda e: (e.date is None, e.date or dt.date.min))
 
 
-def read_medication(request: Resource, record_end: dt.date | None) -> Medication:
+def read_medication(request: Resource, key: str, record_end: dt.date | None) -> Medication:
     dosage = w.as_dict(next(iter(w.as_list(request.get("dosageInstruction"))), None))
     medication = w.concept(request.get("medicationCodeableConcept")) or w.reference(
         request.get("medicationReference")
     )
     return Medication(
-        key=f"MedicationRequest/{w.scalar(request.get('id'))}",
+        key=key,
         name=medication or "unspecified medication",
         dose=w.joined((w.dose_and_rate(d) for d in w.as_list(dosage.get("doseAndRate"))), " or ")
         or "not recorded",

@@ -122,3 +122,14 @@ def test_odd_elements_degrade_gracefully(oncology_bundle: dict[str, Any]) -> Non
                 entries[index] = {**entry, "resource": {**entry["resource"], key: wrong}}
                 html = render_case_view({**oncology_bundle, "entry": entries})
                 assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+
+
+def test_resources_without_ids_are_each_shown(oncology_bundle: dict[str, Any]) -> None:
+    """A transaction may POST resources without ids: none may hide another."""
+    entries = [
+        {"resource": {k: v for k, v in e["resource"].items() if k != "id"}}
+        for e in oncology_bundle["entry"]
+    ]
+    html = render_case_view({"resourceType": "Bundle", "type": "transaction", "entry": entries})
+    assert html.count('<tr id="r-Condition-entry-') == 5
+    assert html.count('id="r-MedicationRequest-entry-') == 5
