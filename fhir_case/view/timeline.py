@@ -54,6 +54,8 @@ def treatment_lanes(medications: Sequence[Medication]) -> list[TreatmentLane]:
 
 
 class Scale:
+    """Dates to x positions in the plot area, with ten days of margin on either side."""
+
     def __init__(self, first: dt.date, last: dt.date) -> None:
         self.first = first - dt.timedelta(days=10)
         self.last = last + dt.timedelta(days=10)
