@@ -259,7 +259,8 @@ def _composition(
             {"period": {"start": dates[0].isoformat(), "end": dates[-1].isoformat()}}
         ]
     composition["section"] = _sections(entries)
-    unreached = [e for e in entries if e["fullUrl"] not in _reachable(composition, entries)]
+    reached = _reachable(composition, entries)
+    unreached = [e for e in entries if e["fullUrl"] not in reached]
     if unreached:
         composition["section"].append(
             {
