@@ -99,7 +99,7 @@ def dry_run(
     kind = "batch" if batch else "transaction"
     for path in paths:
         prepared = load_prepared(path, mode)
-        bundle = prepared.transaction(kind)
+        bundle = prepared.batch() if batch else prepared.transaction()
         safe = "retried if need be" if is_idempotent(bundle) else "not retried"
         print(
             f"{path}: would POST {settings.display_url} a {kind} of {len(prepared.entries)} "

@@ -51,16 +51,36 @@ class PreparedBundle:
     mode: Mode
     entries: tuple[PreparedEntry, ...]
 
-    def transaction(self, bundle_type: str = "transaction") -> dict[str, Any]:
-        """The Bundle to POST; ``bundle_type`` is ``batch`` for servers without transactions."""
+    def transaction(self) -> dict[str, Any]:
+        """The transaction Bundle to POST."""
         return {
             "resourceType": "Bundle",
-            "type": bundle_type,
+            "type": "transaction",
             "entry": [
                 {"fullUrl": e.full_url, "resource": e.resource, "request": e.request}
                 for e in self.entries
             ],
         }
+
+    def batch(self) -> dict[str, Any]:
+        """The same as a batch, for servers without transactions. A server resolves no
+        references between batch entries, so they are rewritten to ``Type/<id>`` here: only
+        possible in put mode, where every id is known before sending."""
+        if self.mode is not Mode.PUT:
+            raise InputFileError(
+                f"{self.source}: a batch cannot carry references between entries whose ids the "
+                "server assigns; use --mode put with --batch"
+            )
+        targets = {e.full_url: e.lookup for e in self.entries}
+        entries = [
+            {
+                "fullUrl": e.full_url,
+                "resource": _with_references(e.resource, targets),
+                "request": e.request,
+            }
+            for e in self.entries
+        ]
+        return {"resourceType": "Bundle", "type": "batch", "entry": entries}
 
     def deletion(self) -> dict[str, Any]:
         """A transaction deleting every entry's resource (by id, or by identifier)."""
@@ -120,6 +140,19 @@ def _prepare_entry(source: str, index: int, raw: Any, mode: Mode) -> PreparedEnt
     resource.pop("id", None)
     request = {"method": "POST", "url": rtype, "ifNoneExist": condition}
     return PreparedEntry(index, full_url, rtype, resource, request, f"{rtype}?{condition}")
+
+
+def _with_references(node: Any, targets: dict[str, str]) -> Any:
+    """A copy of ``node`` with every Reference.reference found in ``targets`` replaced."""
+    if isinstance(node, dict):
+        copied = {key: _with_references(value, targets) for key, value in node.items()}
+        reference = copied.get("reference")
+        if isinstance(reference, str) and reference in targets:
+            copied["reference"] = targets[reference]
+        return copied
+    if isinstance(node, list):
+        return [_with_references(item, targets) for item in node]
+    return node
 
 
 def _put_id(where: str, resource: dict[str, Any], full_url: str) -> str:

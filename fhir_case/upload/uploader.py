@@ -140,7 +140,7 @@ class Uploader:
             )
             for e, stored in zip(prepared.entries, before, strict=True)
         ]
-        bundle = prepared.transaction("batch" if self.batch else "transaction")
+        bundle = prepared.batch() if self.batch else prepared.transaction()
         self._progress(f"sending {len(prepared.entries)} entries")
         try:
             answer = self.client.transaction(bundle, idempotent=is_idempotent(bundle))

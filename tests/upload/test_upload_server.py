@@ -139,3 +139,19 @@ def test_delete_removes_the_bundles_resources(client: FhirClient, make_bundle: M
     assert uploader.delete(prepared) == (3, 0)
     assert identifier_counts(client, bundle) == dict.fromkeys(type_counts(bundle), 0)
     assert uploader.delete(prepared) == (0, 3)
+
+
+def test_batch_stores_the_valid_entries_and_reports_the_invalid_one(
+    client: FhirClient, make_bundle: MakeBundle
+) -> None:
+    bundle = make_bundle(observations=2, invalid_observation=1)
+    bad = bundle["entry"][3]
+    report = Uploader(client, batch=True).upload(prepare(bundle, Mode.PUT, "test.json"))
+    assert not report.ok and report.verified
+    assert (report.created, report.failed) == (3, 1)
+    assert list(report.mismatches) == [f"entry 3 (Observation {bad['fullUrl']})"]
+    counts = identifier_counts(client, bundle)
+    assert counts == {"Patient": 1, "Condition": 1, "Observation": 1}
+    patient_id = bundle["entry"][0]["resource"]["id"]
+    condition = client.read("Condition", bundle["entry"][1]["resource"]["id"])
+    assert condition["subject"]["reference"].endswith(f"Patient/{patient_id}")
