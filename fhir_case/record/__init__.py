@@ -6,6 +6,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.resource import Resource
 
 from fhir_case.casefile.model import Case
+from fhir_case.narrative import narrative_for
 from fhir_case.record.common import JSON, Record
 from fhir_case.record.conditions import condition, tumor
 from fhir_case.record.medications import medication_request
@@ -32,7 +33,8 @@ def build_resource_dicts(case: Case) -> list[JSON]:
     resources += [plan(record, item) for item in case.plans]
     resources += [detected_issue(record, item) for item in case.flags]
     resources.append(provenance(record, resources))
-    return resources
+    # Every resource carries a narrative that states its own content (dom-6, and for people).
+    return [{**resource, "text": narrative_for(resource)} for resource in resources]
 
 
 def build_resources(case: Case) -> list[Resource]:

@@ -95,7 +95,7 @@ class Validator:
         from fhir_case.packages import R4_CORE
         from fhir_case.packages.cache import user_cache_dir
         from fhir_case.validation.profiles import ProfileContext
-        from fhir_case.validation.schema import SchemaValidators
+        from fhir_case.validation.schema import SLICE_VERSION, SchemaValidators
 
         try:
             specs = self.package_specs
@@ -110,7 +110,7 @@ class Validator:
             return
         core = next(p for p in context.packages.packages if p.ref.name == R4_CORE.name)
         cache_root = self.rule_cache if self.rule_cache is not None else user_cache_dir()
-        folder = cache_root / "rules" / f"schema-{core.fingerprint()[:40]}"
+        folder = cache_root / "rules" / f"schema-v{SLICE_VERSION}-{core.fingerprint()[:40]}"
         self._context = context
         self._schemas = SchemaValidators(schema_path, folder)
 

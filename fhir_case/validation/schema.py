@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
 LAYER = "schema"
+# Part of the rule-cache key: bump it whenever the slices change shape or content.
+SLICE_VERSION = 2
 _REF_PREFIX = "#/definitions/"
 _RESOURCE_LIST = "ResourceList"
 _REQUIRED = re.compile(r"^'(.+)' is a required property")
@@ -106,6 +108,8 @@ def _reachable(definitions: dict[str, Any], root: str) -> dict[str, Any]:
 
 
 def _strip(node: Any, pending: list[str]) -> Any:
+    """A schema without its ``description`` annotations (an element may be *named*
+    ``description``, as ``BodyStructure.description`` is: property names are kept)."""
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str):
@@ -114,10 +118,18 @@ def _strip(node: Any, pending: list[str]) -> Any:
                 return {"type": "object"}  # validated on its own, against its own type
             pending.append(target)
             return {"$ref": ref}
-        return {key: _strip(value, pending) for key, value in node.items() if key != "description"}
+        return {
+            key: _strip_properties(value, pending) if key == "properties" else _strip(value, pending)
+            for key, value in node.items()
+            if key != "description"
+        }
     if isinstance(node, list):
         return [_strip(item, pending) for item in node]
     return node
+
+
+def _strip_properties(properties: dict[str, Any], pending: list[str]) -> dict[str, Any]:
+    return {name: _strip(schema, pending) for name, schema in properties.items()}
 
 
 def _link(node: Any, definitions: dict[str, Any]) -> None:
