@@ -12,8 +12,8 @@ from fhir_case.cli.server_options import (
     add_server_options,
     bundle_paths,
     load_prepared,
+    notices,
     progress_printer,
-    public_notice,
     settings_from,
 )
 from fhir_case.errors import (
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     mode = Mode(args.mode)
     paths = bundle_paths(args.bundles)
-    public_notice(settings)
+    notices(settings)
     if args.dry_run:
         return dry_run(settings, paths, mode, batch=args.batch, verify=args.verify)
     reports: list[UploadReport] = []

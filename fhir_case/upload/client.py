@@ -17,6 +17,7 @@ import json
 import logging
 import random
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import requests.auth
+import urllib3
 
 from fhir_case import __version__
 from fhir_case.errors import (
@@ -143,7 +145,7 @@ class FhirClient:
             )
             self.request_count += 1
             try:
-                raw = self._session.request(method, url, params=params, data=data, timeout=timeout)
+                raw = self._send(method, url, params, data, timeout)
             except requests.RequestException as error:
                 failure = _describe(error, timeout[1])
                 if isinstance(error, requests.exceptions.SSLError):
@@ -180,6 +182,20 @@ class FhirClient:
             wait = min(hinted if hinted is not None else self._backoff(attempt), remaining)
             log.info("%s: %s; retrying in %.1f s (attempt %d)", what, failure, wait, attempt + 1)
             self._sleep(wait)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | list[tuple[str, str]] | None,
+        data: bytes | None,
+        timeout: tuple[float, float],
+    ) -> requests.Response:
+        with warnings.catch_warnings():
+            # Unverified TLS was asked for explicitly (and announced once by the CLI): no
+            # warning on every request.
+            warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+            return self._session.request(method, url, params=params, data=data, timeout=timeout)
 
     def _backoff(self, attempt: int) -> float:
         policy = self.settings.retry
