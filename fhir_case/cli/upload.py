@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         stop: str | None = None
         for number, path in enumerate(paths, 1):
             if stop is not None:
-                reports.append(UploadReport(str(path), 0, error=f"not attempted after {stop}"))
+                reports.append(UploadReport(str(path), 0, error=f"not attempted: {stop}"))
                 continue
             uploader.progress = progress_printer(f"[{number}/{len(paths)}] {path.name}:")
             prepared: PreparedBundle | None = None
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                 entries = len(prepared.entries) if prepared else 0
                 reports.append(UploadReport(str(path), entries, failed=entries, error=str(error)))
                 if isinstance(error, FATAL):
-                    stop = type(error).__name__
+                    stop = f"{path.name} failed on the server itself (see its error)"
         requests_sent = client.request_count
     elapsed = time.perf_counter() - started
     print(summary_table(reports))

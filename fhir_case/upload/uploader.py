@@ -133,11 +133,9 @@ class Uploader:
         report = UploadReport(prepared.source, len(prepared.entries))
         self._progress("looking up what the server holds")
         before = self._lookup(prepared.entries)
+        known, base = self._known_refs(prepared, before), self.client.base_url
         same_before = [
-            stored is not None
-            and not differences(
-                e.resource, stored, self._known_refs(prepared, before), self.client.base_url
-            )
+            stored is not None and not differences(e.resource, stored, known, base)
             for e, stored in zip(prepared.entries, before, strict=True)
         ]
         bundle = prepared.batch() if self.batch else prepared.transaction()
@@ -238,26 +236,28 @@ class Uploader:
         if issues:
             lines.append(summarize(issues))
         if not self.batch:
-            try:
-                after = self._lookup(prepared.entries)
-            except FhirServerError:
-                lines.append("whether anything was stored could not be checked")
-                return TransactionRejectedError(
-                    "\n".join(lines), status=error.status, issues=issues
-                )
-            stored = [
-                e.label
-                for e, b, a in zip(prepared.entries, before, after, strict=True)
-                if a is not None and (b is None or a.get("meta") != b.get("meta"))
-            ]
-            if stored:
-                lines.append(
-                    f"WARNING: the server stored {len(stored)} entries despite the rejection: "
-                    + "; ".join(stored[:5])
-                )
-            else:
-                lines.append("nothing of the bundle was stored (checked)")
+            lines.append(self._stored_despite_rejection(prepared, before))
         return TransactionRejectedError("\n".join(lines), status=error.status, issues=issues)
+
+    def _stored_despite_rejection(
+        self, prepared: PreparedBundle, before: Sequence[dict[str, Any] | None]
+    ) -> str:
+        """Look again: a rejected transaction must have left the server as it was."""
+        try:
+            after = self._lookup(prepared.entries)
+        except FhirServerError:
+            return "whether anything was stored could not be checked"
+        changed = [
+            e.label
+            for e, old, new in zip(prepared.entries, before, after, strict=True)
+            if new is not None and (old is None or new.get("meta") != old.get("meta"))
+        ]
+        if not changed:
+            return "nothing of the bundle was stored (checked)"
+        return (
+            f"WARNING: the server stored {len(changed)} entries despite the rejection: "
+            + "; ".join(changed[:5])
+        )
 
     def _locate(
         self, prepared: PreparedBundle, issues: tuple[OutcomeIssue, ...]
@@ -305,7 +305,8 @@ class Uploader:
                 issues = tuple(i for i in error.issues if isinstance(i, OutcomeIssue))
                 raise TransactionRejectedError(
                     f"the server refused to delete the resources of {prepared.source} "
-                    f"(status {error.status}); nothing was deleted\n{summarize(issues)}",
+                    f"(status {error.status}); a transaction deletes all or nothing\n"
+                    + summarize(issues),
                     status=error.status,
                     issues=issues,
                 ) from None

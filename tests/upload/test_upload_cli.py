@@ -8,6 +8,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 
 from fhir_case.cli import main
 from fhir_case.upload.client import FhirClient
-from tests.fhir_server import SekmetServer
+from tests.fhir_server import SekmetServer, free_port
 from tests.upload.fault_proxy import FaultProxy
 from tests.upload.upload_helpers import MakeBundle, identifier_counts, type_counts
 
@@ -250,3 +251,16 @@ def test_progress_is_shown_on_a_terminal(
         "[1/1] case.json: sending 3 entries...",
         "[1/1] case.json: reading back 3 resources...",
     ]
+
+
+def test_a_server_that_is_down_is_not_waited_for_twice(
+    make_bundle: MakeBundle, write_bundle: WriteBundle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = [str(write_bundle(make_bundle(), name)) for name in ("a.json", "b.json")]
+    down = f"http://127.0.0.1:{free_port()}/fhir"
+    started = time.monotonic()
+    assert main(["upload", *paths, "--server", down, "--retry-time", "2"]) == 1
+    assert time.monotonic() - started < 3.5
+    err = capsys.readouterr().err
+    assert "a.json: GET " in err and "connection refused" in err
+    assert "b.json: not attempted: a.json failed on the server itself" in err
