@@ -61,25 +61,10 @@ def run(args: argparse.Namespace) -> int:
     notices(settings)
     if args.dry_run:
         return dry_run(settings, paths, mode, batch=args.batch, verify=args.verify)
-    reports: list[UploadReport] = []
     started = time.perf_counter()
     with FhirClient(settings) as client:
         uploader = Uploader(client, verify=args.verify, batch=args.batch)
-        stop: str | None = None
-        for number, path in enumerate(paths, 1):
-            if stop is not None:
-                reports.append(UploadReport(str(path), 0, error=f"not attempted: {stop}"))
-                continue
-            uploader.progress = progress_printer(f"[{number}/{len(paths)}] {path.name}:")
-            prepared: PreparedBundle | None = None
-            try:
-                prepared = load_prepared(path, mode)
-                reports.append(uploader.upload(prepared))
-            except FhirCaseError as error:
-                entries = len(prepared.entries) if prepared else 0
-                reports.append(UploadReport(str(path), entries, failed=entries, error=str(error)))
-                if isinstance(error, FATAL):
-                    stop = f"{path.name} failed on the server itself (see its error)"
+        reports = upload_all(uploader, paths, mode)
         requests_sent = client.request_count
     elapsed = time.perf_counter() - started
     print(summary_table(reports))
@@ -90,6 +75,27 @@ def run(args: argparse.Namespace) -> int:
     for report in reports:
         _print_problems(report)
     return 0 if all(r.ok for r in reports) else 1
+
+
+def upload_all(uploader: Uploader, paths: list[Path], mode: Mode) -> list[UploadReport]:
+    """Upload each bundle, going on past failures unless the server itself failed."""
+    reports: list[UploadReport] = []
+    stop: str | None = None
+    for number, path in enumerate(paths, 1):
+        if stop is not None:
+            reports.append(UploadReport(str(path), 0, error=f"not attempted: {stop}"))
+            continue
+        uploader.progress = progress_printer(f"[{number}/{len(paths)}] {path.name}:")
+        prepared: PreparedBundle | None = None
+        try:
+            prepared = load_prepared(path, mode)
+            reports.append(uploader.upload(prepared))
+        except FhirCaseError as error:
+            entries = len(prepared.entries) if prepared else 0
+            reports.append(UploadReport(str(path), entries, failed=entries, error=str(error)))
+            if isinstance(error, FATAL):
+                stop = f"{path.name} failed on the server itself (see its error)"
+    return reports
 
 
 def dry_run(
