@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fhir_case.errors import InputFileError
+from fhir_case.upload.references import map_references
 from fhir_case.upload.settings import Mode
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -75,7 +76,7 @@ class PreparedBundle:
         entries = [
             {
                 "fullUrl": e.full_url,
-                "resource": _with_references(e.resource, targets),
+                "resource": map_references(e.resource, lambda ref: targets.get(ref, ref)),
                 "request": e.request,
             }
             for e in self.entries
@@ -140,19 +141,6 @@ def _prepare_entry(source: str, index: int, raw: Any, mode: Mode) -> PreparedEnt
     resource.pop("id", None)
     request = {"method": "POST", "url": rtype, "ifNoneExist": condition}
     return PreparedEntry(index, full_url, rtype, resource, request, f"{rtype}?{condition}")
-
-
-def _with_references(node: Any, targets: dict[str, str]) -> Any:
-    """A copy of ``node`` with every Reference.reference found in ``targets`` replaced."""
-    if isinstance(node, dict):
-        copied = {key: _with_references(value, targets) for key, value in node.items()}
-        reference = copied.get("reference")
-        if isinstance(reference, str) and reference in targets:
-            copied["reference"] = targets[reference]
-        return copied
-    if isinstance(node, list):
-        return [_with_references(item, targets) for item in node]
-    return node
 
 
 def _put_id(where: str, resource: dict[str, Any], full_url: str) -> str:

@@ -34,11 +34,11 @@ from fhir_case.upload.client import FhirClient
 from fhir_case.upload.compare import differences
 from fhir_case.upload.outcome import OutcomeIssue, errors_of, parse_outcome, summarize
 from fhir_case.upload.prepare import PreparedBundle, PreparedEntry, is_idempotent
+from fhir_case.upload.references import relative
 
 BATCH_CHUNK = 200  # reads per batch request
 VALIDATE_LIMIT = 25  # candidates checked by $validate to find a rejected entry
 ENTRY_INDEX = re.compile(r"\bentry\s*(?:\[|#|\s)\s*(\d+)", re.IGNORECASE)
-HISTORY = re.compile(r"/_history/[^/]+$")
 
 Progress = Callable[[str], None]
 
@@ -189,7 +189,7 @@ class Uploader:
         location = str(answer.get("location") or "")
         resource = response.get("resource") if isinstance(response, dict) else None
         if location:
-            server_id = _type_and_id(location, self.client.base_url)
+            server_id = _location_id(location, self.client.base_url)
         elif isinstance(resource, dict) and resource.get("id"):
             server_id = f"{resource.get('resourceType')}/{resource['id']}"
         elif "?" not in entry.lookup:
@@ -389,11 +389,8 @@ def _status_code(status: Any) -> int:
     return int(match.group(1))
 
 
-def _type_and_id(location: str, base_url: str) -> str:
-    """'[base]/Patient/1/_history/2' or 'Patient/1/_history/2' -> 'Patient/1'."""
-    path = HISTORY.sub("", location.split("?", 1)[0])
-    base = base_url.rstrip("/") + "/"
-    if path.startswith(base):
-        path = path[len(base) :]
-    parts = [p for p in path.split("/") if p]
+def _location_id(location: str, base_url: str) -> str:
+    """``Type/id`` of a response location. Servers behind proxies may name themselves with
+    another host than the one we call, so the last two path segments count, not the host."""
+    parts = [p for p in relative(location, base_url).split("/") if p]
     return "/".join(parts[-2:]) if len(parts) >= 2 else ""
