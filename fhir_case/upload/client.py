@@ -166,22 +166,34 @@ class FhirClient:
                 response = raw
             remaining = deadline - self._clock()
             if attempt >= policy.max_attempts or remaining <= 0 or (hinted or 0) > remaining:
-                elapsed = self._clock() - started
-                gave_up = (
-                    f"gave up after {attempt} attempt{'s' if attempt > 1 else ''} in "
-                    f"{elapsed:.1f} s (retry time limit {policy.total_seconds:g} s)"
-                )
-                if hinted is not None and hinted > remaining:
-                    gave_up += f"; the server asked to wait {hinted:g} s more"
-                if response is not None:
-                    raise self._error(response, what, suffix=gave_up)
-                raise ServerUnreachableError(
-                    f"{what}: {failure}; {gave_up}. Check that the server is running and that "
-                    "--server names the right base URL."
-                )
+                raise self._gave_up(what, failure, response, attempt, started, hinted, remaining)
             wait = min(hinted if hinted is not None else self._backoff(attempt), remaining)
             log.info("%s: %s; retrying in %.1f s (attempt %d)", what, failure, wait, attempt + 1)
             self._sleep(wait)
+
+    def _gave_up(
+        self,
+        what: str,
+        failure: str,
+        response: requests.Response | None,
+        attempt: int,
+        started: float,
+        hinted: float | None,
+        remaining: float,
+    ) -> FhirServerError:
+        elapsed = self._clock() - started
+        gave_up = (
+            f"gave up after {attempt} attempt{'s' if attempt > 1 else ''} in {elapsed:.1f} s "
+            f"(retry time limit {self.settings.retry.total_seconds:g} s)"
+        )
+        if hinted is not None and hinted > remaining:
+            gave_up += f"; the server asked to wait {hinted:g} s more"
+        if response is not None:
+            return self._error(response, what, suffix=gave_up)
+        return ServerUnreachableError(
+            f"{what}: {failure}; {gave_up}. Check that the server is running and that "
+            "--server names the right base URL."
+        )
 
     def _send(
         self,
