@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -39,14 +40,16 @@ def free_port() -> int:
 class SekmetServer:
     """One sekmet-fhir process; a context manager that stops it (and its children) on exit."""
 
-    def __init__(self, workdir: Path, *, bearer_tokens: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, workdir: Path, *, bearer_tokens: tuple[str, ...] = (), tls: bool = False
+    ) -> None:
         if not SEKMET.exists():
             pytest.fail(
                 f"the test FHIR server is not installed at {SEKMET}; run scripts/test, which "
                 f"installs sekmet-fhir there (or set {TEST_SERVER_ENV}=URL to use another server)"
             )
         self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/fhir"
+        self.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}/fhir"
         self.workdir = workdir
         self.log_path = workdir / "sekmet.log"
         config: dict[str, Any] = {
@@ -59,6 +62,14 @@ class SekmetServer:
         }
         if bearer_tokens:
             config["server_auth"] = {"types": ["bearer"], "tokens": list(bearer_tokens)}
+        if tls:  # a self-signed certificate, which no client trusts unless told to
+            subprocess.run(
+                [str(SEKMET), "keys", "tls-cert", "--out", str(workdir / "tls"), "127.0.0.1"],
+                check=True,
+                capture_output=True,
+            )
+            config["tls_certfile"] = str(workdir / "tls.crt")
+            config["tls_keyfile"] = str(workdir / "tls.key")
         self.config_path = workdir / "sekmet.yaml"
         self.config_path.write_text(json.dumps(config), encoding="utf-8")  # JSON is YAML
         self._process: subprocess.Popen[bytes] | None = None
@@ -91,8 +102,10 @@ class SekmetServer:
         pytest.fail(f"sekmet did not answer /metadata within {waited}\n{self.log_tail()}")
 
     def answers(self) -> bool:
+        unverified = ssl._create_unverified_context()  # the server's own self-signed certificate
         try:
-            with urllib.request.urlopen(f"{self.base_url}/metadata", timeout=2) as response:
+            url = f"{self.base_url}/metadata"
+            with urllib.request.urlopen(url, timeout=2, context=unverified) as response:
                 return bool(response.status == 200)
         except OSError:
             return False

@@ -9,6 +9,7 @@ from fhir_case.cli.server_options import (
     add_server_options,
     bundle_paths,
     load_prepared,
+    notices,
     progress_printer,
     settings_from,
 )
@@ -31,6 +32,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     mode = Mode(args.mode)
+    notices(settings)
     prepared = [load_prepared(path, mode) for path in bundle_paths(args.bundles)]
     if args.dry_run:
         for bundle in prepared:

@@ -121,7 +121,13 @@ def load_prepared(path: Path, mode: Mode) -> PreparedBundle:
     return prepare(content, mode, str(path))
 
 
-def public_notice(settings: ServerSettings) -> None:
+def notices(settings: ServerSettings) -> None:
+    """One-line notices about where the data go and how safely."""
+    if not settings.verify_tls:
+        print(
+            f"notice: --insecure: the TLS certificate of {settings.display_url} is not verified",
+            file=sys.stderr,
+        )
     if settings.is_public_test_server:
         print(
             f"notice: {settings.display_url} is a public test server: anything uploaded there "

@@ -12,8 +12,8 @@ from fhir_case.cli.server_options import (
     add_server_options,
     bundle_paths,
     load_prepared,
+    notices,
     progress_printer,
-    public_notice,
     settings_from,
 )
 from fhir_case.errors import (
@@ -58,28 +58,13 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     mode = Mode(args.mode)
     paths = bundle_paths(args.bundles)
-    public_notice(settings)
+    notices(settings)
     if args.dry_run:
         return dry_run(settings, paths, mode, batch=args.batch, verify=args.verify)
-    reports: list[UploadReport] = []
     started = time.perf_counter()
     with FhirClient(settings) as client:
         uploader = Uploader(client, verify=args.verify, batch=args.batch)
-        stop: str | None = None
-        for number, path in enumerate(paths, 1):
-            if stop is not None:
-                reports.append(UploadReport(str(path), 0, error=f"not attempted after {stop}"))
-                continue
-            uploader.progress = progress_printer(f"[{number}/{len(paths)}] {path.name}:")
-            prepared: PreparedBundle | None = None
-            try:
-                prepared = load_prepared(path, mode)
-                reports.append(uploader.upload(prepared))
-            except FhirCaseError as error:
-                entries = len(prepared.entries) if prepared else 0
-                reports.append(UploadReport(str(path), entries, failed=entries, error=str(error)))
-                if isinstance(error, FATAL):
-                    stop = type(error).__name__
+        reports = upload_all(uploader, paths, mode)
         requests_sent = client.request_count
     elapsed = time.perf_counter() - started
     print(summary_table(reports))
@@ -92,6 +77,27 @@ def run(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in reports) else 1
 
 
+def upload_all(uploader: Uploader, paths: list[Path], mode: Mode) -> list[UploadReport]:
+    """Upload each bundle, going on past failures unless the server itself failed."""
+    reports: list[UploadReport] = []
+    stop: str | None = None
+    for number, path in enumerate(paths, 1):
+        if stop is not None:
+            reports.append(UploadReport(str(path), 0, error=f"not attempted: {stop}"))
+            continue
+        uploader.progress = progress_printer(f"[{number}/{len(paths)}] {path.name}:")
+        prepared: PreparedBundle | None = None
+        try:
+            prepared = load_prepared(path, mode)
+            reports.append(uploader.upload(prepared))
+        except FhirCaseError as error:
+            entries = len(prepared.entries) if prepared else 0
+            reports.append(UploadReport(str(path), entries, failed=entries, error=str(error)))
+            if isinstance(error, FATAL):
+                stop = f"{path.name} failed on the server itself (see its error)"
+    return reports
+
+
 def dry_run(
     settings: ServerSettings, paths: list[Path], mode: Mode, *, batch: bool, verify: bool
 ) -> int:
@@ -99,7 +105,7 @@ def dry_run(
     kind = "batch" if batch else "transaction"
     for path in paths:
         prepared = load_prepared(path, mode)
-        bundle = prepared.transaction(kind)
+        bundle = prepared.batch() if batch else prepared.transaction()
         safe = "retried if need be" if is_idempotent(bundle) else "not retried"
         print(
             f"{path}: would POST {settings.display_url} a {kind} of {len(prepared.entries)} "

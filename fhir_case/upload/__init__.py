@@ -4,7 +4,8 @@
 - :mod:`~fhir_case.upload.client`: :class:`FhirClient`, the one HTTP choke point;
 - :mod:`~fhir_case.upload.prepare` (pure): bundle -> idempotent transaction (``put`` or
   ``conditional`` mode);
-- :mod:`~fhir_case.upload.compare` (pure): read-back comparison;
+- :mod:`~fhir_case.upload.compare` (pure): read-back comparison, with
+  :mod:`~fhir_case.upload.references` (pure) for reference rewriting;
 - :mod:`~fhir_case.upload.uploader`: capability check, upload, read-back, delete.
 """
 

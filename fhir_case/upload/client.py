@@ -17,6 +17,7 @@ import json
 import logging
 import random
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import requests.auth
+import urllib3
 
 from fhir_case import __version__
 from fhir_case.errors import (
@@ -143,7 +145,7 @@ class FhirClient:
             )
             self.request_count += 1
             try:
-                raw = self._session.request(method, url, params=params, data=data, timeout=timeout)
+                raw = self._send(method, url, params, data, timeout)
             except requests.RequestException as error:
                 failure = _describe(error, timeout[1])
                 if isinstance(error, requests.exceptions.SSLError):
@@ -164,22 +166,48 @@ class FhirClient:
                 response = raw
             remaining = deadline - self._clock()
             if attempt >= policy.max_attempts or remaining <= 0 or (hinted or 0) > remaining:
-                elapsed = self._clock() - started
-                gave_up = (
-                    f"gave up after {attempt} attempt{'s' if attempt > 1 else ''} in "
-                    f"{elapsed:.1f} s (retry time limit {policy.total_seconds:g} s)"
-                )
-                if hinted is not None and hinted > remaining:
-                    gave_up += f"; the server asked to wait {hinted:g} s more"
-                if response is not None:
-                    raise self._error(response, what, suffix=gave_up)
-                raise ServerUnreachableError(
-                    f"{what}: {failure}; {gave_up}. Check that the server is running and that "
-                    "--server names the right base URL."
-                )
+                raise self._gave_up(what, failure, response, attempt, started, hinted, remaining)
             wait = min(hinted if hinted is not None else self._backoff(attempt), remaining)
             log.info("%s: %s; retrying in %.1f s (attempt %d)", what, failure, wait, attempt + 1)
             self._sleep(wait)
+
+    def _gave_up(
+        self,
+        what: str,
+        failure: str,
+        response: requests.Response | None,
+        attempt: int,
+        started: float,
+        hinted: float | None,
+        remaining: float,
+    ) -> FhirServerError:
+        elapsed = self._clock() - started
+        gave_up = (
+            f"gave up after {attempt} attempt{'s' if attempt > 1 else ''} in {elapsed:.1f} s "
+            f"(retry time limit {self.settings.retry.total_seconds:g} s)"
+        )
+        if hinted is not None and hinted > remaining:
+            gave_up += f"; the server asked to wait {hinted:g} s more"
+        if response is not None:
+            return self._error(response, what, suffix=gave_up)
+        return ServerUnreachableError(
+            f"{what}: {failure}; {gave_up}. Check that the server is running and that "
+            "--server names the right base URL."
+        )
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | list[tuple[str, str]] | None,
+        data: bytes | None,
+        timeout: tuple[float, float],
+    ) -> requests.Response:
+        with warnings.catch_warnings():
+            # Unverified TLS was asked for explicitly (and announced once by the CLI): no
+            # warning on every request.
+            warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+            return self._session.request(method, url, params=params, data=data, timeout=timeout)
 
     def _backoff(self, attempt: int) -> float:
         policy = self.settings.retry

@@ -15,13 +15,13 @@ Everything else must be equal; an element the server added or dropped is a diffe
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from fhir_case.upload.references import map_references, relative
+
 SERVER_META = ("versionId", "lastUpdated", "source")
-HISTORY = re.compile(r"/_history/[^/]+$")
 WHITESPACE = re.compile(r"\s+")
 
 
@@ -44,7 +44,9 @@ def differences(
 def _normalise(
     resource: dict[str, Any], references: Mapping[str, str], base_url: str, sent: dict[str, Any]
 ) -> dict[str, Any]:
-    result = copy.deepcopy(resource)
+    result: dict[str, Any] = map_references(
+        resource, lambda value: relative(references.get(value, value), base_url)
+    )
     meta = result.get("meta")
     if isinstance(meta, dict):
         for key in SERVER_META:
@@ -57,23 +59,7 @@ def _normalise(
         result.pop("text", None)
     elif isinstance(result.get("text"), dict) and isinstance(result["text"].get("div"), str):
         result["text"]["div"] = WHITESPACE.sub(" ", result["text"]["div"]).strip()
-    _rewrite_references(result, references, base_url.rstrip("/") + "/")
     return result
-
-
-def _rewrite_references(node: Any, references: Mapping[str, str], base: str) -> None:
-    if isinstance(node, dict):
-        value = node.get("reference")
-        if isinstance(value, str):
-            value = references.get(value, value)
-            if value.startswith(base):
-                value = value[len(base) :]
-            node["reference"] = HISTORY.sub("", value)
-        for child in node.values():
-            _rewrite_references(child, references, base)
-    elif isinstance(node, list):
-        for child in node:
-            _rewrite_references(child, references, base)
 
 
 def _diff(left: Any, right: Any, path: str, found: list[str]) -> None:

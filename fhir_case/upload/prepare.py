@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fhir_case.errors import InputFileError
+from fhir_case.upload.references import map_references
 from fhir_case.upload.settings import Mode
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -51,16 +52,36 @@ class PreparedBundle:
     mode: Mode
     entries: tuple[PreparedEntry, ...]
 
-    def transaction(self, bundle_type: str = "transaction") -> dict[str, Any]:
-        """The Bundle to POST; ``bundle_type`` is ``batch`` for servers without transactions."""
+    def transaction(self) -> dict[str, Any]:
+        """The transaction Bundle to POST."""
         return {
             "resourceType": "Bundle",
-            "type": bundle_type,
+            "type": "transaction",
             "entry": [
                 {"fullUrl": e.full_url, "resource": e.resource, "request": e.request}
                 for e in self.entries
             ],
         }
+
+    def batch(self) -> dict[str, Any]:
+        """The same as a batch, for servers without transactions. A server resolves no
+        references between batch entries, so they are rewritten to ``Type/<id>`` here: only
+        possible in put mode, where every id is known before sending."""
+        if self.mode is not Mode.PUT:
+            raise InputFileError(
+                f"{self.source}: a batch cannot carry references between entries whose ids the "
+                "server assigns; use --mode put with --batch"
+            )
+        targets = {e.full_url: e.lookup for e in self.entries}
+        entries = [
+            {
+                "fullUrl": e.full_url,
+                "resource": map_references(e.resource, lambda ref: targets.get(ref, ref)),
+                "request": e.request,
+            }
+            for e in self.entries
+        ]
+        return {"resourceType": "Bundle", "type": "batch", "entry": entries}
 
     def deletion(self) -> dict[str, Any]:
         """A transaction deleting every entry's resource (by id, or by identifier)."""

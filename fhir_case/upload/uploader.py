@@ -34,11 +34,11 @@ from fhir_case.upload.client import FhirClient
 from fhir_case.upload.compare import differences
 from fhir_case.upload.outcome import OutcomeIssue, errors_of, parse_outcome, summarize
 from fhir_case.upload.prepare import PreparedBundle, PreparedEntry, is_idempotent
+from fhir_case.upload.references import relative
 
 BATCH_CHUNK = 200  # reads per batch request
 VALIDATE_LIMIT = 25  # candidates checked by $validate to find a rejected entry
 ENTRY_INDEX = re.compile(r"\bentry\s*(?:\[|#|\s)\s*(\d+)", re.IGNORECASE)
-HISTORY = re.compile(r"/_history/[^/]+$")
 
 Progress = Callable[[str], None]
 
@@ -133,14 +133,12 @@ class Uploader:
         report = UploadReport(prepared.source, len(prepared.entries))
         self._progress("looking up what the server holds")
         before = self._lookup(prepared.entries)
+        known, base = self._known_refs(prepared, before), self.client.base_url
         same_before = [
-            stored is not None
-            and not differences(
-                e.resource, stored, self._known_refs(prepared, before), self.client.base_url
-            )
+            stored is not None and not differences(e.resource, stored, known, base)
             for e, stored in zip(prepared.entries, before, strict=True)
         ]
-        bundle = prepared.transaction("batch" if self.batch else "transaction")
+        bundle = prepared.batch() if self.batch else prepared.transaction()
         self._progress(f"sending {len(prepared.entries)} entries")
         try:
             answer = self.client.transaction(bundle, idempotent=is_idempotent(bundle))
@@ -191,7 +189,7 @@ class Uploader:
         location = str(answer.get("location") or "")
         resource = response.get("resource") if isinstance(response, dict) else None
         if location:
-            server_id = _type_and_id(location, self.client.base_url)
+            server_id = _location_id(location, self.client.base_url)
         elif isinstance(resource, dict) and resource.get("id"):
             server_id = f"{resource.get('resourceType')}/{resource['id']}"
         elif "?" not in entry.lookup:
@@ -238,26 +236,28 @@ class Uploader:
         if issues:
             lines.append(summarize(issues))
         if not self.batch:
-            try:
-                after = self._lookup(prepared.entries)
-            except FhirServerError:
-                lines.append("whether anything was stored could not be checked")
-                return TransactionRejectedError(
-                    "\n".join(lines), status=error.status, issues=issues
-                )
-            stored = [
-                e.label
-                for e, b, a in zip(prepared.entries, before, after, strict=True)
-                if a is not None and (b is None or a.get("meta") != b.get("meta"))
-            ]
-            if stored:
-                lines.append(
-                    f"WARNING: the server stored {len(stored)} entries despite the rejection: "
-                    + "; ".join(stored[:5])
-                )
-            else:
-                lines.append("nothing of the bundle was stored (checked)")
+            lines.append(self._stored_despite_rejection(prepared, before))
         return TransactionRejectedError("\n".join(lines), status=error.status, issues=issues)
+
+    def _stored_despite_rejection(
+        self, prepared: PreparedBundle, before: Sequence[dict[str, Any] | None]
+    ) -> str:
+        """Look again: a rejected transaction must have left the server as it was."""
+        try:
+            after = self._lookup(prepared.entries)
+        except FhirServerError:
+            return "whether anything was stored could not be checked"
+        changed = [
+            e.label
+            for e, old, new in zip(prepared.entries, before, after, strict=True)
+            if new is not None and (old is None or new.get("meta") != old.get("meta"))
+        ]
+        if not changed:
+            return "nothing of the bundle was stored (checked)"
+        return (
+            f"WARNING: the server stored {len(changed)} entries despite the rejection: "
+            + "; ".join(changed[:5])
+        )
 
     def _locate(
         self, prepared: PreparedBundle, issues: tuple[OutcomeIssue, ...]
@@ -305,7 +305,8 @@ class Uploader:
                 issues = tuple(i for i in error.issues if isinstance(i, OutcomeIssue))
                 raise TransactionRejectedError(
                     f"the server refused to delete the resources of {prepared.source} "
-                    f"(status {error.status}); nothing was deleted\n{summarize(issues)}",
+                    f"(status {error.status}); a transaction deletes all or nothing\n"
+                    + summarize(issues),
                     status=error.status,
                     issues=issues,
                 ) from None
@@ -388,11 +389,8 @@ def _status_code(status: Any) -> int:
     return int(match.group(1))
 
 
-def _type_and_id(location: str, base_url: str) -> str:
-    """'[base]/Patient/1/_history/2' or 'Patient/1/_history/2' -> 'Patient/1'."""
-    path = HISTORY.sub("", location.split("?", 1)[0])
-    base = base_url.rstrip("/") + "/"
-    if path.startswith(base):
-        path = path[len(base) :]
-    parts = [p for p in path.split("/") if p]
+def _location_id(location: str, base_url: str) -> str:
+    """``Type/id`` of a response location. Servers behind proxies may name themselves with
+    another host than the one we call, so the last two path segments count, not the host."""
+    parts = [p for p in relative(location, base_url).split("/") if p]
     return "/".join(parts[-2:]) if len(parts) >= 2 else ""

@@ -8,6 +8,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 
 from fhir_case.cli import main
 from fhir_case.upload.client import FhirClient
-from tests.fhir_server import SekmetServer
+from tests.fhir_server import SekmetServer, free_port
 from tests.upload.fault_proxy import FaultProxy
 from tests.upload.upload_helpers import MakeBundle, identifier_counts, type_counts
 
@@ -213,3 +214,53 @@ def test_token_from_the_environment_never_appears_in_a_subprocess(
     for run in (accepted, refused):
         assert token not in run.stdout + run.stderr
         assert token[::-1] not in run.stdout + run.stderr
+
+
+def test_tls_is_verified_unless_insecure_is_given(
+    tmp_path_factory: pytest.TempPathFactory,
+    make_bundle: MakeBundle,
+    write_bundle: WriteBundle,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = str(write_bundle(make_bundle(), "case.json"))
+    with SekmetServer(tmp_path_factory.mktemp("tls"), tls=True) as server:
+        assert server.base_url.startswith("https://")
+        assert main(["upload", path, "--server", server.base_url, "--retry-time", "5"]) == 1
+        assert "TLS certificate verification failed" in capsys.readouterr().err
+        assert main(["upload", path, "--server", server.base_url, "--insecure"]) == 0
+        assert capsys.readouterr().err.splitlines() == [
+            f"notice: --insecure: the TLS certificate of {server.base_url} is not verified"
+        ]  # once, and no warning on every request
+
+
+def test_progress_is_shown_on_a_terminal(
+    fhir_server_url: str,
+    make_bundle: MakeBundle,
+    write_bundle: WriteBundle,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = str(write_bundle(make_bundle(), "case.json"))
+    assert main(["upload", path, "--server", fhir_server_url]) == 0
+    assert capsys.readouterr().err == ""  # not a terminal: no progress
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["upload", path, "--server", fhir_server_url]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "[1/1] case.json: checking the server...",
+        "[1/1] case.json: looking up what the server holds...",
+        "[1/1] case.json: sending 3 entries...",
+        "[1/1] case.json: reading back 3 resources...",
+    ]
+
+
+def test_a_server_that_is_down_is_not_waited_for_twice(
+    make_bundle: MakeBundle, write_bundle: WriteBundle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = [str(write_bundle(make_bundle(), name)) for name in ("a.json", "b.json")]
+    down = f"http://127.0.0.1:{free_port()}/fhir"
+    started = time.monotonic()
+    assert main(["upload", *paths, "--server", down, "--retry-time", "2"]) == 1
+    assert time.monotonic() - started < 3.5
+    err = capsys.readouterr().err
+    assert "a.json: GET " in err and "connection refused" in err
+    assert "b.json: not attempted: a.json failed on the server itself" in err

@@ -115,3 +115,20 @@ def test_deletion_deletes_by_lookup_in_reverse_order(good_bundle: dict[str, Any]
         {"method": "DELETE", "url": "Condition/6f1c5a4e-1d2b-4c3a-9e8f-0a1b2c3d4e02"},
         {"method": "DELETE", "url": "Patient/6f1c5a4e-1d2b-4c3a-9e8f-0a1b2c3d4e01"},
     ]
+
+
+def test_batch_rewrites_references_between_entries(good_bundle: dict[str, Any]) -> None:
+    batch = prepare(good_bundle, Mode.PUT, "b").batch()
+    assert batch["type"] == "batch"
+    assert batch["entry"][1]["resource"]["subject"] == {
+        "reference": "Patient/6f1c5a4e-1d2b-4c3a-9e8f-0a1b2c3d4e01"
+    }
+    with_identifiers = {
+        "resourceType": "Bundle",
+        "entry": [
+            {**e, "resource": {**e["resource"], "identifier": [{"system": "s", "value": str(i)}]}}
+            for i, e in enumerate(good_bundle["entry"])
+        ],
+    }
+    with pytest.raises(InputFileError, match="use --mode put with --batch"):
+        prepare(with_identifiers, Mode.CONDITIONAL, "b").batch()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,11 +14,50 @@ from fhir_case.upload.compare import differences
 from fhir_case.upload.prepare import prepare
 from fhir_case.upload.settings import Mode
 from fhir_case.upload.uploader import Uploader
-from tests.upload.upload_helpers import MakeBundle, identifier_counts, type_counts
+from tests.upload.fault_proxy import FaultProxy, is_transaction
+from tests.upload.upload_helpers import MakeBundle, identifier_counts, quick_settings, type_counts
+
+CASE = Path(__file__).resolve().parents[2] / "bundles" / "mpnst-chen-2024.transaction.json"
+
+
+@pytest.fixture(scope="module")
+def case_bundle() -> dict[str, Any]:
+    bundle: dict[str, Any] = json.loads(CASE.read_text(encoding="utf-8"))
+    return bundle
 
 
 def upload(client: FhirClient, bundle: dict[str, Any], mode: Mode = Mode.PUT) -> Any:
     return Uploader(client).upload(prepare(bundle, mode, "test.json"))
+
+
+def test_the_case_uploads_in_one_transaction_and_every_resource_reads_back(
+    proxy: FaultProxy, client: FhirClient, case_bundle: dict[str, Any]
+) -> None:
+    with FhirClient(quick_settings(proxy.base_url)) as through_proxy:
+        report = upload(through_proxy, case_bundle)
+    assert [is_transaction(r) for r in proxy.seen].count(True) == 1
+    assert report.ok and report.verified
+    assert report.created + report.updated + report.unchanged == len(case_bundle["entry"])
+    for entry in case_bundle["entry"]:
+        rtype, rid = entry["request"]["url"].split("/")
+        stored = client.read(rtype, rid)
+        assert differences(entry["resource"], stored, report.server_ids, client.base_url) == []
+
+
+def test_five_uploads_of_the_case_leave_one_copy_of_each_resource(
+    client: FhirClient, case_bundle: dict[str, Any]
+) -> None:
+    ids: dict[str, list[str]] = {}
+    for entry in case_bundle["entry"]:
+        ids.setdefault(entry["resource"]["resourceType"], []).append(entry["resource"]["id"])
+    upload(client, case_bundle)
+    on_server = {rtype: client.count(rtype) for rtype in ids}
+    reports = [upload(client, case_bundle) for _ in range(4)]
+    assert all(r.ok and r.unchanged == len(case_bundle["entry"]) for r in reports)
+    assert {rtype: client.count(rtype) for rtype in ids} == on_server
+    assert {t: client.count(t, {"_id": ",".join(i)}) for t, i in ids.items()} == {
+        t: len(i) for t, i in ids.items()
+    }
 
 
 def test_bundle_uploads_in_one_transaction_and_every_resource_reads_back(
@@ -98,3 +139,19 @@ def test_delete_removes_the_bundles_resources(client: FhirClient, make_bundle: M
     assert uploader.delete(prepared) == (3, 0)
     assert identifier_counts(client, bundle) == dict.fromkeys(type_counts(bundle), 0)
     assert uploader.delete(prepared) == (0, 3)
+
+
+def test_batch_stores_the_valid_entries_and_reports_the_invalid_one(
+    client: FhirClient, make_bundle: MakeBundle
+) -> None:
+    bundle = make_bundle(observations=2, invalid_observation=1)
+    bad = bundle["entry"][3]
+    report = Uploader(client, batch=True).upload(prepare(bundle, Mode.PUT, "test.json"))
+    assert not report.ok and report.verified
+    assert (report.created, report.failed) == (3, 1)
+    assert list(report.mismatches) == [f"entry 3 (Observation {bad['fullUrl']})"]
+    counts = identifier_counts(client, bundle)
+    assert counts == {"Patient": 1, "Condition": 1, "Observation": 1}
+    patient_id = bundle["entry"][0]["resource"]["id"]
+    condition = client.read("Condition", bundle["entry"][1]["resource"]["id"])
+    assert condition["subject"]["reference"].endswith(f"Patient/{patient_id}")
