@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fhir_case import kinds
+from fhir_case.dates import resource_date
 from fhir_case.errors import DocumentError
 from fhir_case.narrative import narrative_for, summary_for
 from fhir_case.narrative import words as w
 from fhir_case.narrative.xhtml import XHTML_NS, el
-from fhir_case.view.dates import resource_date
 
 Resource = dict[str, Any]
 # The namespace of every id this module makes (uuid5 of the content digest).

@@ -12,7 +12,7 @@ from importlib import resources
 
 from fhir_case.narrative.xhtml import Markup, el
 from fhir_case.view.case import CaseView, Problem, read_case
-from fhir_case.view.record import Record
+from fhir_case.view.index import ResourceIndex
 from fhir_case.view.timeline import render_timeline, treatment_lanes
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
@@ -25,7 +25,7 @@ GROUP_TITLES = {
 
 def render_case_view(bundle: object) -> str:
     """The case view of a Bundle (any type) as a complete HTML document."""
-    case = read_case(Record.from_bundle(bundle))
+    case = read_case(ResourceIndex.from_bundle(bundle))
     title = _primary_name(case) or "Case view"
     head = el(
         "head",

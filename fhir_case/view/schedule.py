@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from fhir_case.dates import period_bounds
 from fhir_case.narrative import words as w
-from fhir_case.view.dates import period_bounds
 
 DAYS_PER_UNIT = {"d": 1.0, "wk": 7.0, "mo": 30.0, "a": 365.0, "h": 1 / 24, "min": 1 / 1440}
 MAX_CYCLES = 200  # an open-ended schedule over a long record stays drawable

@@ -16,7 +16,7 @@ Resource = dict[str, Any]
 
 
 @dataclass
-class Record:
+class ResourceIndex:
     """The resources of one Bundle, in entry order."""
 
     resources: list[Resource] = field(default_factory=list)
@@ -25,14 +25,14 @@ class Record:
     _keys: dict[int, str] = field(default_factory=dict, repr=False)  # id(resource) -> key
 
     @classmethod
-    def from_bundle(cls, bundle: object) -> Record:
+    def from_bundle(cls, bundle: object) -> ResourceIndex:
         data = w.as_dict(bundle)
-        record = cls(bundle_type=w.scalar(data.get("type")))
+        index = cls(bundle_type=w.scalar(data.get("type")))
         for entry in map(w.as_dict, w.as_list(data.get("entry"))):
             resource = entry.get("resource")
             if isinstance(resource, dict) and w.scalar(resource.get("resourceType")):
-                record.add(resource, w.scalar(entry.get("fullUrl")))
-        return record
+                index.add(resource, w.scalar(entry.get("fullUrl")))
+        return index
 
     def add(self, resource: Resource, full_url: str = "") -> None:
         resource_id = w.scalar(resource.get("id"))
