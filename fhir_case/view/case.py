@@ -335,6 +335,9 @@ def read_events(index: ResourceIndex) -> list[Event]:
                 assessment.when,
             )
         )
+    for size in read_measurements(index):
+        label = f"{size.lesion}: {size.longest}"
+        events.append(Event(size.key, "Tumor size", label, size.date, size.when))
     return events
 
 

@@ -198,7 +198,15 @@ def _timeline(case: CaseView) -> Markup:
             el("h3", "Not on the timeline (no date in the record)"),
             el(
                 "ul",
-                (el("li", el("b", e.label), f" ({e.lane.lower()}): {e.when}") for e in undated),
+                (
+                    el(
+                        "li",
+                        el("b", e.label),
+                        f" ({e.lane.lower()}): {e.when}",
+                        _flag_marks(case, e.key),
+                    )
+                    for e in undated
+                ),
             ),
             attrs=[("class", "undated")],
         )

@@ -23,6 +23,9 @@ TOP = 46
 LANE_HEIGHT = 30
 EVENT_LANES = ("Presentation", "Biopsies", "Imaging", "Procedures")
 STATUS_LANE = "Disease status"
+SIZE_LANE = "Tumor size"
+# Lanes after the treatments, whose marks are labelled with what was found, not the date.
+OUTCOME_LANES = (SIZE_LANE, STATUS_LANE)
 CHAR_WIDTH = 6.2  # average width of an 11px sans-serif character, for label collision checks
 
 
@@ -161,7 +164,7 @@ def _point_marks(
             marks.append(
                 el("circle", tooltip, attrs=[("cx", x), ("cy", y), ("r", 5.5), ("class", css)])
             )
-    labels = [event.label if lane == STATUS_LANE else event.when for _, event in cluster]
+    labels = [event.label if lane in OUTCOME_LANES else event.when for _, event in cluster]
     text = ", ".join(dict.fromkeys(labels))
     x = scale.x(cluster[-1][0]) + 10
     if x + len(text) * CHAR_WIDTH > WIDTH:
@@ -251,10 +254,11 @@ def render_timeline(case: CaseView) -> Markup | None:
     for treatment in lanes:
         rows.append((treatment.label, "treatment", _treatment_lane(scale, y, treatment, flagged)))
         y += LANE_HEIGHT
-    status = [e for e in dated if e.lane == STATUS_LANE]
-    if status:
-        rows.append((STATUS_LANE, "events", _point_lane(scale, y, STATUS_LANE, status, flagged)))
-        y += LANE_HEIGHT
+    for lane in OUTCOME_LANES:
+        events = [e for e in dated if e.lane == lane]
+        if events:
+            rows.append((lane, "events", _point_lane(scale, y, lane, events, flagged)))
+            y += LANE_HEIGHT
     height = int(y - LANE_HEIGHT / 2 + 16)
     body: list[Markup] = []
     for index, (label, css, _) in enumerate(rows):
