@@ -18,7 +18,7 @@ import pytest
 from fhir_case.cli import main
 from fhir_case.upload.client import FhirClient
 from tests.fhir_server import SekmetServer, free_port
-from tests.upload.fault_proxy import FaultProxy
+from tests.upload.fault_proxy import Fault, FaultProxy, is_transaction
 from tests.upload.upload_helpers import MakeBundle, identifier_counts, type_counts
 
 WriteBundle = Callable[[dict[str, Any], str], Path]
@@ -264,3 +264,17 @@ def test_a_server_that_is_down_is_not_waited_for_twice(
     err = capsys.readouterr().err
     assert "a.json: GET " in err and "connection refused" in err
     assert "b.json: not attempted: a.json failed on the server itself" in err
+
+
+def test_retries_are_shown(
+    proxy: FaultProxy,
+    make_bundle: MakeBundle,
+    write_bundle: WriteBundle,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = str(write_bundle(make_bundle(), "case.json"))
+    proxy.inject(Fault("status", is_transaction, status=503, retry_after="1"))
+    assert main(["upload", path, "--server", proxy.base_url]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f"fhir-case: POST {proxy.base_url}: 503 Service Unavailable; retrying in 1.0 s (attempt 2)"
+    ]
