@@ -37,8 +37,9 @@ def token() -> str:
 
 @pytest.fixture(scope="module")
 def secured_server_url(tmp_path_factory: pytest.TempPathFactory, token: str) -> Iterator[str]:
-    """A second real server that accepts only the bearer token ``token``."""
-    with SekmetServer(tmp_path_factory.mktemp("secured"), bearer_tokens=(token,)) as server:
+    """A second real server that accepts only the bearer token ``token``, or ann:``token``."""
+    folder = tmp_path_factory.mktemp("secured")
+    with SekmetServer(folder, bearer_tokens=(token,), basic_users={"ann": token}) as server:
         yield server.base_url
 
 
@@ -278,3 +279,25 @@ def test_retries_are_shown(
     assert capsys.readouterr().err.splitlines() == [
         f"fhir-case: POST {proxy.base_url}: 503 Service Unavailable; retrying in 1.0 s (attempt 2)"
     ]
+
+
+def test_basic_auth_password_never_appears(
+    secured_server_url: str,
+    token: str,
+    make_bundle: MakeBundle,
+    write_bundle: WriteBundle,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = str(write_bundle(make_bundle(), "case.json"))
+    command = ["upload", path, "--server", secured_server_url, "--basic-user", "ann"]
+    monkeypatch.setenv("FHIR_CASE_PASSWORD", token)
+    assert main(command) == 0
+    accepted = capsys.readouterr()
+    monkeypatch.setenv("FHIR_CASE_PASSWORD", token[::-1])
+    assert main(command) == 1
+    refused = capsys.readouterr()
+    assert "401" in refused.err
+    for output in (accepted, refused):
+        assert token not in output.out + output.err
+        assert token[::-1] not in output.out + output.err
