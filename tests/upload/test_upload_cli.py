@@ -18,7 +18,7 @@ import pytest
 from fhir_case.cli import main
 from fhir_case.upload.client import FhirClient
 from tests.fhir_server import SekmetServer, free_port
-from tests.upload.fault_proxy import Fault, FaultProxy, is_transaction
+from tests.upload.fault_proxy import Fault, FaultProxy, is_batch, is_transaction
 from tests.upload.upload_helpers import MakeBundle, identifier_counts, type_counts
 
 WriteBundle = Callable[[dict[str, Any], str], Path]
@@ -301,3 +301,24 @@ def test_basic_auth_password_never_appears(
     for output in (accepted, refused):
         assert token not in output.out + output.err
         assert token[::-1] not in output.out + output.err
+
+
+def test_what_the_server_changed_is_reported_and_fails(
+    proxy: FaultProxy,
+    make_bundle: MakeBundle,
+    write_bundle: WriteBundle,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bundle = make_bundle()
+    path = str(write_bundle(bundle, "case.json"))
+    # The second batch is the read-back; it says the server holds another birth date.
+    altered = (b'"birthDate":"1970-05-12"', b'"birthDate":"1970-05-13"')
+    proxy.inject(Fault("alter", is_batch, skip=1, replace=altered))
+    assert main(["upload", path, "--server", proxy.base_url]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[2].split()[1:] == ["3", "3", "0", "0", "1", "no"]
+    patient = bundle["entry"][0]["fullUrl"]
+    assert err.splitlines() == [
+        f"fhir-case upload: {path}: entry 0 (Patient {patient}):",
+        "  - Patient.birthDate: sent '1970-05-12', the server has '1970-05-13'",
+    ]
