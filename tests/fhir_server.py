@@ -47,6 +47,7 @@ class SekmetServer:
         bearer_tokens: tuple[str, ...] = (),
         basic_users: dict[str, str] | None = None,
         tls: bool = False,
+        absolute_references: bool = False,
     ) -> None:
         if not SEKMET.exists():
             pytest.fail(
@@ -65,6 +66,8 @@ class SekmetServer:
             "simulator": {"enabled": False},
             "log_inbound": False,
         }
+        if absolute_references:  # answer [base]/Type/id, as some servers (e.g. Firely) do
+            config["server_behaviour"] = {"absolute_references": True}
         if bearer_tokens or basic_users:  # then every request needs credentials
             config["server_auth"] = {
                 "types": ["bearer", "basic"],

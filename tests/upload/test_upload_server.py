@@ -14,6 +14,7 @@ from fhir_case.upload.compare import differences
 from fhir_case.upload.prepare import prepare
 from fhir_case.upload.settings import Mode
 from fhir_case.upload.uploader import Capability, Uploader
+from tests.fhir_server import SekmetServer
 from tests.upload.fault_proxy import FaultProxy, is_transaction
 from tests.upload.upload_helpers import MakeBundle, identifier_counts, quick_settings, type_counts
 
@@ -168,3 +169,18 @@ def test_without_batch_support_reads_one_by_one(
     report = uploader.upload(prepare(bundle, Mode.PUT, "test.json"))
     assert report.ok and report.verified and report.created == 3
     assert client.request_count - before == 3 + 1 + 3  # reads, the transaction, read-backs
+
+
+def test_a_server_answering_absolute_references_still_matches(
+    tmp_path_factory: pytest.TempPathFactory, make_bundle: MakeBundle
+) -> None:
+    bundle = make_bundle()
+    folder = tmp_path_factory.mktemp("absolute")
+    with (
+        SekmetServer(folder, absolute_references=True) as server,
+        FhirClient(quick_settings(server.base_url)) as fhir,
+    ):
+        report = upload(fhir, bundle)
+        condition = fhir.read("Condition", bundle["entry"][1]["resource"]["id"])
+    assert condition["subject"]["reference"].startswith(server.base_url + "/Patient/")
+    assert report.ok and report.verified and report.created == 3
