@@ -41,7 +41,13 @@ class SekmetServer:
     """One sekmet-fhir process; a context manager that stops it (and its children) on exit."""
 
     def __init__(
-        self, workdir: Path, *, bearer_tokens: tuple[str, ...] = (), tls: bool = False
+        self,
+        workdir: Path,
+        *,
+        bearer_tokens: tuple[str, ...] = (),
+        basic_users: dict[str, str] | None = None,
+        tls: bool = False,
+        absolute_references: bool = False,
     ) -> None:
         if not SEKMET.exists():
             pytest.fail(
@@ -60,8 +66,14 @@ class SekmetServer:
             "simulator": {"enabled": False},
             "log_inbound": False,
         }
-        if bearer_tokens:
-            config["server_auth"] = {"types": ["bearer"], "tokens": list(bearer_tokens)}
+        if absolute_references:  # answer [base]/Type/id, as some servers (e.g. Firely) do
+            config["server_behaviour"] = {"absolute_references": True}
+        if bearer_tokens or basic_users:  # then every request needs credentials
+            config["server_auth"] = {
+                "types": ["bearer", "basic"],
+                "tokens": list(bearer_tokens),
+                "users": dict(basic_users or {}),
+            }
         if tls:  # a self-signed certificate, which no client trusts unless told to
             subprocess.run(
                 [str(SEKMET), "keys", "tls-cert", "--out", str(workdir / "tls"), "127.0.0.1"],

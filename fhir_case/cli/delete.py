@@ -12,6 +12,7 @@ from fhir_case.cli.server_options import (
     notices,
     progress_printer,
     settings_from,
+    show_retries,
 )
 from fhir_case.upload.client import FhirClient
 from fhir_case.upload.settings import Mode
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     mode = Mode(args.mode)
     notices(settings)
+    show_retries()
     prepared = [load_prepared(path, mode) for path in bundle_paths(args.bundles)]
     if args.dry_run:
         for bundle in prepared:

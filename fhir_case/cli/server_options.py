@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,21 @@ def notices(settings: ServerSettings) -> None:
             "can be read by anyone",
             file=sys.stderr,
         )
+
+
+class _Stderr(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is at the time (tests swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"fhir-case: {record.getMessage()}", file=sys.stderr)
+
+
+def show_retries() -> None:
+    """Let the user see retries and waits (the client logs them at INFO; never any secret)."""
+    logger = logging.getLogger("fhir_case.upload")
+    logger.setLevel(logging.INFO)
+    if not any(isinstance(handler, _Stderr) for handler in logger.handlers):
+        logger.addHandler(_Stderr(logging.INFO))
 
 
 def progress_printer(position: str) -> Any:

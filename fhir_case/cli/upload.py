@@ -15,6 +15,7 @@ from fhir_case.cli.server_options import (
     notices,
     progress_printer,
     settings_from,
+    show_retries,
 )
 from fhir_case.errors import (
     AuthenticationError,
@@ -59,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     mode = Mode(args.mode)
     paths = bundle_paths(args.bundles)
     notices(settings)
+    show_retries()
     if args.dry_run:
         return dry_run(settings, paths, mode, batch=args.batch, verify=args.verify)
     started = time.perf_counter()

@@ -29,11 +29,14 @@ class Fault:
     """What to do to the next ``times`` requests that ``when`` selects."""
 
     kind: str  # "status": answer `status` without asking the server; "reset": forward, then
-    # send half of the server's answer and reset the connection
+    # send half of the server's answer and reset the connection; "alter": forward, then apply
+    # `replace` to the answer's body (a server that changes data behind the client's back)
     when: Callable[[SeenRequest], bool]
     times: int = 1
+    skip: int = 0  # let this many matching requests through first
     status: int = 503
     retry_after: str | None = None
+    replace: tuple[bytes, bytes] = (b"", b"")
 
 
 REASONS = {429: "Too Many Requests", 502: "Bad Gateway", 503: "Service Unavailable"}
@@ -75,6 +78,9 @@ class FaultProxy:
             self.seen.append(request)
             for fault in self._faults:
                 if fault.times > 0 and fault.when(request):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     fault.times -= 1
                     return fault
         return None
@@ -104,6 +110,8 @@ class FaultProxy:
                 )
                 return
             answer = self._forward(_close_after(head), body)
+            if fault is not None and fault.kind == "alter":
+                answer = _altered(answer, *fault.replace)
             if fault is not None and fault.kind == "reset":
                 client.sendall(answer[: len(answer) // 2])
                 # SO_LINGER 0: close() sends a TCP RST instead of an orderly FIN.
@@ -160,6 +168,21 @@ def _close_after(head: bytes) -> bytes:
         if not line.lower().startswith(b"connection:")
     ]
     return b"\r\n".join([*lines, b"Connection: close"]) + b"\r\n\r\n"
+
+
+def _altered(answer: bytes, old: bytes, new: bytes) -> bytes:
+    """The answer with ``old`` replaced by ``new`` in its body and Content-Length to match."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    body = body.replace(old, new)
+    lines = [
+        line for line in head.split(b"\r\n") if not line.lower().startswith(b"content-length:")
+    ]
+    lines.append(b"Content-Length: " + str(len(body)).encode())
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+def is_batch(request: SeenRequest) -> bool:
+    return request.method == "POST" and b'"type":"batch"' in request.body.replace(b" ", b"")
 
 
 def is_transaction(request: SeenRequest) -> bool:

@@ -18,7 +18,7 @@ import pytest
 from fhir_case.cli import main
 from fhir_case.upload.client import FhirClient
 from tests.fhir_server import SekmetServer, free_port
-from tests.upload.fault_proxy import FaultProxy
+from tests.upload.fault_proxy import Fault, FaultProxy, is_batch, is_transaction
 from tests.upload.upload_helpers import MakeBundle, identifier_counts, type_counts
 
 WriteBundle = Callable[[dict[str, Any], str], Path]
@@ -37,8 +37,9 @@ def token() -> str:
 
 @pytest.fixture(scope="module")
 def secured_server_url(tmp_path_factory: pytest.TempPathFactory, token: str) -> Iterator[str]:
-    """A second real server that accepts only the bearer token ``token``."""
-    with SekmetServer(tmp_path_factory.mktemp("secured"), bearer_tokens=(token,)) as server:
+    """A second real server that accepts only the bearer token ``token``, or ann:``token``."""
+    folder = tmp_path_factory.mktemp("secured")
+    with SekmetServer(folder, bearer_tokens=(token,), basic_users={"ann": token}) as server:
         yield server.base_url
 
 
@@ -264,3 +265,60 @@ def test_a_server_that_is_down_is_not_waited_for_twice(
     err = capsys.readouterr().err
     assert "a.json: GET " in err and "connection refused" in err
     assert "b.json: not attempted: a.json failed on the server itself" in err
+
+
+def test_retries_are_shown(
+    proxy: FaultProxy,
+    make_bundle: MakeBundle,
+    write_bundle: WriteBundle,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = str(write_bundle(make_bundle(), "case.json"))
+    proxy.inject(Fault("status", is_transaction, status=503, retry_after="1"))
+    assert main(["upload", path, "--server", proxy.base_url]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f"fhir-case: POST {proxy.base_url}: 503 Service Unavailable; retrying in 1.0 s (attempt 2)"
+    ]
+
+
+def test_basic_auth_password_never_appears(
+    secured_server_url: str,
+    token: str,
+    make_bundle: MakeBundle,
+    write_bundle: WriteBundle,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = str(write_bundle(make_bundle(), "case.json"))
+    command = ["upload", path, "--server", secured_server_url, "--basic-user", "ann"]
+    monkeypatch.setenv("FHIR_CASE_PASSWORD", token)
+    assert main(command) == 0
+    accepted = capsys.readouterr()
+    monkeypatch.setenv("FHIR_CASE_PASSWORD", token[::-1])
+    assert main(command) == 1
+    refused = capsys.readouterr()
+    assert "401" in refused.err
+    for output in (accepted, refused):
+        assert token not in output.out + output.err
+        assert token[::-1] not in output.out + output.err
+
+
+def test_what_the_server_changed_is_reported_and_fails(
+    proxy: FaultProxy,
+    make_bundle: MakeBundle,
+    write_bundle: WriteBundle,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bundle = make_bundle()
+    path = str(write_bundle(bundle, "case.json"))
+    # The second batch is the read-back; it says the server holds another birth date.
+    altered = (b'"birthDate":"1970-05-12"', b'"birthDate":"1970-05-13"')
+    proxy.inject(Fault("alter", is_batch, skip=1, replace=altered))
+    assert main(["upload", path, "--server", proxy.base_url]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[2].split()[1:] == ["3", "3", "0", "0", "1", "no"]
+    patient = bundle["entry"][0]["fullUrl"]
+    assert err.splitlines() == [
+        f"fhir-case upload: {path}: entry 0 (Patient {patient}):",
+        "  - Patient.birthDate: sent '1970-05-12', the server has '1970-05-13'",
+    ]

@@ -13,7 +13,8 @@ from fhir_case.upload.client import FhirClient
 from fhir_case.upload.compare import differences
 from fhir_case.upload.prepare import prepare
 from fhir_case.upload.settings import Mode
-from fhir_case.upload.uploader import Uploader
+from fhir_case.upload.uploader import Capability, Uploader
+from tests.fhir_server import SekmetServer
 from tests.upload.fault_proxy import FaultProxy, is_transaction
 from tests.upload.upload_helpers import MakeBundle, identifier_counts, quick_settings, type_counts
 
@@ -155,3 +156,31 @@ def test_batch_stores_the_valid_entries_and_reports_the_invalid_one(
     patient_id = bundle["entry"][0]["resource"]["id"]
     condition = client.read("Condition", bundle["entry"][1]["resource"]["id"])
     assert condition["subject"]["reference"].endswith(f"Patient/{patient_id}")
+
+
+def test_without_batch_support_reads_one_by_one(
+    client: FhirClient, make_bundle: MakeBundle
+) -> None:
+    bundle = make_bundle()
+    uploader = Uploader(client)
+    # As the capability check finds it on a server that offers transaction but not batch.
+    uploader._capability = Capability("4.0.1", "a server without batch", True, False)
+    before = client.request_count
+    report = uploader.upload(prepare(bundle, Mode.PUT, "test.json"))
+    assert report.ok and report.verified and report.created == 3
+    assert client.request_count - before == 3 + 1 + 3  # reads, the transaction, read-backs
+
+
+def test_a_server_answering_absolute_references_still_matches(
+    tmp_path_factory: pytest.TempPathFactory, make_bundle: MakeBundle
+) -> None:
+    bundle = make_bundle()
+    folder = tmp_path_factory.mktemp("absolute")
+    with (
+        SekmetServer(folder, absolute_references=True) as server,
+        FhirClient(quick_settings(server.base_url)) as fhir,
+    ):
+        report = upload(fhir, bundle)
+        condition = fhir.read("Condition", bundle["entry"][1]["resource"]["id"])
+    assert condition["subject"]["reference"].startswith(server.base_url + "/Patient/")
+    assert report.ok and report.verified and report.created == 3
