@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fhir_case import kinds
+from fhir_case.dates import resource_date
 from fhir_case.errors import DocumentError
 from fhir_case.narrative import narrative_for, summary_for
 from fhir_case.narrative import words as w
 from fhir_case.narrative.xhtml import XHTML_NS, el
-from fhir_case.view.dates import resource_date
 
 Resource = dict[str, Any]
 # The namespace of every id this module makes (uuid5 of the content digest).
@@ -259,7 +259,8 @@ def _composition(
             {"period": {"start": dates[0].isoformat(), "end": dates[-1].isoformat()}}
         ]
     composition["section"] = _sections(entries)
-    unreached = [e for e in entries if e["fullUrl"] not in _reachable(composition, entries)]
+    reached = _reachable(composition, entries)
+    unreached = [e for e in entries if e["fullUrl"] not in reached]
     if unreached:
         composition["section"].append(
             {
@@ -272,3 +273,19 @@ def _composition(
     return {k: composition[k] for k in ("resourceType", "id", "text")} | {
         k: v for k, v in composition.items() if k not in ("resourceType", "id", "text")
     }
+
+
+def with_document(
+    bundles: dict[str, dict[str, Any]], keep_collection: bool
+) -> dict[str, dict[str, Any]]:
+    """Bundles by file name, plus the document made from the collection (``X.document.json``
+    beside ``X.collection.json``); the collection stays only if asked for."""
+    result: dict[str, dict[str, Any]] = {}
+    for name, bundle in bundles.items():
+        if bundle.get("type") != "collection":
+            result[name] = bundle
+            continue
+        if keep_collection:
+            result[name] = bundle
+        result[name.replace(".collection.", ".document.")] = make_document(bundle)
+    return result

@@ -14,6 +14,14 @@ FhirCaseError
     PackageNotFoundError     a needed package is not installed (says how to install it)
     PackageFormatError       a .tgz or folder that is not a readable FHIR package
     PackageDownloadError     a package registry did not deliver a package
+  FhirServerError            a FHIR server could not be used (fhir_case.upload)
+    ServerUnreachableError     no usable answer within the bounded retry time
+    ServerCapabilityError      the server is not FHIR 4.0.x or lacks what the upload needs
+    AuthenticationError        the server refused the credentials (401/403)
+    ResourceNotFoundError      the resource is not on the server (404/410)
+    RequestRejectedError       the server rejected a request (other 4xx), with its OperationOutcome
+      TransactionRejectedError   a transaction was rejected as a whole; names the failing entries
+    ServerFaultError           the server failed (5xx) and retrying did not help
 """
 
 from __future__ import annotations
@@ -97,3 +105,46 @@ class PackageDownloadError(PackageError):
             "Fix: check the registry URL (--registry) and the network, or install the "
             "package from a file: `fhir-case packages install PATH/TO/package.tgz`"
         )
+
+
+class FhirServerError(FhirCaseError):
+    """A FHIR server could not be used. Never carries credentials in its text.
+
+    ``status`` is the HTTP status when the server answered; ``issues`` the parsed
+    OperationOutcome issues (``fhir_case.upload.outcome.OutcomeIssue``) it sent.
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, issues: tuple[object, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.issues = issues
+
+
+class ServerUnreachableError(FhirServerError):
+    """No usable answer from the server within the bounded retry time."""
+
+
+class ServerCapabilityError(FhirServerError):
+    """The server's CapabilityStatement rules the upload out (FHIR version, transaction support)."""
+
+
+class AuthenticationError(FhirServerError):
+    """The server refused the credentials (401 or 403)."""
+
+
+class ResourceNotFoundError(FhirServerError):
+    """The resource is not on the server (404, or 410 when it was deleted)."""
+
+
+class RequestRejectedError(FhirServerError):
+    """The server rejected a request (a 4xx other than 401/403/404/410)."""
+
+
+class TransactionRejectedError(RequestRejectedError):
+    """A transaction was rejected as a whole; the message names the failing entries."""
+
+
+class ServerFaultError(FhirServerError):
+    """The server failed (5xx) and retrying, where it was safe, did not help."""

@@ -40,3 +40,7 @@ def fhir_package_cache(
         patch.setenv("FHIR_PACKAGE_CACHE", str(cache_root))
         patch.setenv("FHIR_CASE_CACHE", str(rule_cache))
         yield cache_root
+
+
+# issue 4 (upload): the real FHIR server fixture `fhir_server_url`, reusable by every test area.
+from tests.fhir_server import fhir_server_url  # noqa: E402, F401

@@ -300,7 +300,7 @@ def dose_and_rate(value: object) -> str:
         or value_range(data.get("rateRange"))
         or ratio(data.get("rateRatio"))
     )
-    return joined((dose, f"at {rate}" if rate else ""), " ")
+    return f"{dose} at {rate}" if dose and rate else dose or rate
 
 
 def dosage(value: object) -> str:

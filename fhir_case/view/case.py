@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 
 from fhir_case import kinds
+from fhir_case.dates import parse_date, resource_date
 from fhir_case.narrative import words as w
-from fhir_case.view.dates import parse_date, resource_date
-from fhir_case.view.record import Record, Resource
+from fhir_case.view.index import Resource, ResourceIndex
 from fhir_case.view.schedule import Schedule, schedule_for
 
 _DOUBT_WORDS = re.compile(
@@ -26,7 +26,7 @@ _DOUBT_WORDS = re.compile(
 class Flag:
     """A data-quality flag on one resource: a DetectedIssue naming it, or a doubtful note."""
 
-    target: str  # the flagged resource, as Type/id
+    targets: tuple[str, ...]  # the flagged resources, as Type/id
     title: str
     detail: str
     origin: str  # "DetectedIssue" or "note"
@@ -40,6 +40,16 @@ class Header:
     citation: str
     doi: str
     organization: str
+    vital_status: str
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    key: str
+    what: str
+    when: str
+    status: str
+    notes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -112,11 +122,12 @@ class CaseView:
     assessments: list[Assessment]
     flags: list[Flag]
     findings: list[Event] = field(default_factory=list)
+    plan: list[PlanItem] = field(default_factory=list)
     bundle_type: str = ""
     resource_count: int = 0
 
     def flags_for(self, key: str) -> list[Flag]:
-        return [f for f in self.flags if f.target == key]
+        return [f for f in self.flags if key in f.targets]
 
 
 def notes_of(resource: Resource) -> tuple[str, ...]:
@@ -139,42 +150,44 @@ def when_text(resource: Resource) -> str:
     return "date not recorded"
 
 
-def read_case(record: Record) -> CaseView:
-    record_end = _record_end(record)
-    flags = read_flags(record)
+def read_case(index: ResourceIndex) -> CaseView:
+    record_end = _record_end(index)
     return CaseView(
-        header=read_header(record),
-        problems=read_problems(record),
-        events=read_events(record),
-        medications=[read_medication(r, record_end) for r in record.of_type("MedicationRequest")],
-        measurements=read_measurements(record),
-        assessments=read_assessments(record),
-        flags=flags,
-        findings=read_findings(record),
-        bundle_type=record.bundle_type,
-        resource_count=len(record.resources),
+        header=read_header(index),
+        problems=read_problems(index),
+        events=read_events(index),
+        medications=[
+            read_medication(r, index.key(r), record_end) for r in index.of_type("MedicationRequest")
+        ],
+        measurements=read_measurements(index),
+        assessments=read_assessments(index),
+        flags=read_flags(index),
+        findings=read_findings(index),
+        plan=read_plan(index),
+        bundle_type=index.bundle_type,
+        resource_count=len(index.resources),
     )
 
 
-def _record_end(record: Record) -> dt.date | None:
+def _record_end(index: ResourceIndex) -> dt.date | None:
     """The last date of the patient's course: where an open-ended treatment is drawn to."""
     dates = [
         resource_date(r)
-        for r in record.resources
+        for r in index.resources
         if r.get("resourceType") not in kinds.RECORD_META_TYPES
     ]
     known = [d for d in dates if d is not None]
     return max(known) if known else None
 
 
-def read_header(record: Record) -> Header:
-    patient = record.first("Patient") or {}
+def read_header(index: ResourceIndex) -> Header:
+    patient = index.first("Patient") or {}
     encounters = sorted(
-        (d, r) for r in record.of_type("Encounter") if (d := resource_date(r)) is not None
+        (d, r) for r in index.of_type("Encounter") if (d := resource_date(r)) is not None
     )
     presented = encounters[0][0] if encounters else None
     age = ""
-    for observation in record.of_type("Observation"):
+    for observation in index.of_type("Observation"):
         if kinds.is_age(observation):
             value = w.as_dict(observation.get("valueQuantity"))
             amount = value.get("value")
@@ -190,10 +203,8 @@ def read_header(record: Record) -> Header:
             - ((presented.month, presented.day) < (birth.month, birth.day))
         )
         age = f"{years} years"
-    citation, doi = _citation(record)
-    organization = record.resolve(patient.get("managingOrganization")) or record.first(
-        "Organization"
-    )
+    citation, doi = _citation(index)
+    organization = index.resolve(patient.get("managingOrganization")) or index.first("Organization")
     return Header(
         sex=w.scalar(patient.get("gender")) or "not recorded",
         age=age or "not recorded",
@@ -201,11 +212,42 @@ def read_header(record: Record) -> Header:
         citation=citation,
         doi=doi,
         organization=w.scalar((organization or {}).get("name")),
+        vital_status=_vital_status(patient),
     )
 
 
-def _citation(record: Record) -> tuple[str, str]:
-    for provenance in record.of_type("Provenance"):
+def _vital_status(patient: Resource) -> str:
+    suffix, value = w.choice(patient, "deceased")
+    if suffix == "Boolean":
+        return "deceased" if value is True else "alive (as last recorded)"
+    if suffix == "DateTime":
+        return f"deceased {w.date(value)}"
+    return "not recorded"
+
+
+def read_plan(index: ResourceIndex) -> list[PlanItem]:
+    """What is planned: ServiceRequests and CarePlans (and planned MedicationRequests)."""
+    items = []
+    for resource in index.of_type("ServiceRequest", "CarePlan"):
+        items.append(
+            PlanItem(
+                key=index.key(resource),
+                what=w.concept(resource.get("code"))
+                or w.scalar(resource.get("title"))
+                or w.scalar(resource.get("description"))
+                or resource.get("resourceType", ""),
+                when=w.choice_words(resource, "occurrence")
+                or w.period(resource.get("period"))
+                or "not recorded",
+                status=w.scalar(resource.get("status")) or "not recorded",
+                notes=notes_of(resource),
+            )
+        )
+    return items
+
+
+def _citation(index: ResourceIndex) -> tuple[str, str]:
+    for provenance in index.of_type("Provenance"):
         for entity in map(w.as_dict, w.as_list(provenance.get("entity"))):
             what = w.as_dict(entity.get("what"))
             ident = w.as_dict(what.get("identifier"))
@@ -213,7 +255,7 @@ def _citation(record: Record) -> tuple[str, str]:
             text = w.scalar(what.get("display"))
             if text or doi:
                 return text, doi
-    for composition in record.of_type("Composition"):
+    for composition in index.of_type("Composition"):
         for relation in map(w.as_dict, w.as_list(composition.get("relatesTo"))):
             target = w.as_dict(relation.get("targetReference"))
             if w.scalar(target.get("display")):
@@ -223,14 +265,14 @@ def _citation(record: Record) -> tuple[str, str]:
     return "", ""
 
 
-def read_problems(record: Record) -> list[Problem]:
+def read_problems(index: ResourceIndex) -> list[Problem]:
     problems = []
-    for condition in record.of_type("Condition"):
+    for condition in index.of_type("Condition"):
         name = w.concept(condition.get("code")) or "unnamed condition"
         group = kinds.condition_group(condition)
         problems.append(
             Problem(
-                key=record.key(condition),
+                key=index.key(condition),
                 name=name,
                 group=group,
                 site=w.concepts(condition.get("bodySite")) or "site not recorded",
@@ -248,11 +290,11 @@ def read_problems(record: Record) -> list[Problem]:
 LANES = {"biopsy": "Biopsies", "imaging": "Imaging", "procedure": "Procedures"}
 
 
-def read_events(record: Record) -> list[Event]:
-    encounters = sorted(record.of_type("Encounter"), key=lambda r: resource_date(r) or dt.date.max)
+def read_events(index: ResourceIndex) -> list[Event]:
+    encounters = sorted(index.of_type("Encounter"), key=lambda r: resource_date(r) or dt.date.max)
     events = [
         Event(
-            record.key(r),
+            index.key(r),
             "Presentation",
             "Presentation" if i == 0 else w.concepts(r.get("type")) or "Encounter",
             resource_date(r),
@@ -260,30 +302,30 @@ def read_events(record: Record) -> list[Event]:
         )
         for i, r in enumerate(encounters)
     ]
-    for procedure in record.of_type("Procedure"):
+    for procedure in index.of_type("Procedure"):
         lane = LANES.get(kinds.procedure_kind(procedure), "")
         if lane:  # chemotherapy is drawn from its MedicationRequests, cycle by cycle
             events.append(
                 Event(
-                    record.key(procedure),
+                    index.key(procedure),
                     lane,
                     w.concept(procedure.get("code")) or "Procedure",
                     resource_date(procedure),
                     when_text(procedure),
                 )
             )
-    for report in record.of_type("DiagnosticReport", "ImagingStudy"):
+    for report in index.of_type("DiagnosticReport", "ImagingStudy"):
         if kinds.is_imaging_report(report):
             events.append(
                 Event(
-                    record.key(report),
+                    index.key(report),
                     "Imaging",
                     w.concept(report.get("code")) or w.scalar(report.get("description")),
                     resource_date(report),
                     when_text(report),
                 )
             )
-    for assessment in read_assessments(record):
+    for assessment in read_assessments(index):
         events.append(
             Event(
                 assessment.key,
@@ -293,17 +335,20 @@ def read_events(record: Record) -> list[Event]:
                 assessment.when,
             )
         )
+    for size in read_measurements(index):
+        label = f"{size.lesion}: {size.longest}"
+        events.append(Event(size.key, "Tumor size", label, size.date, size.when))
     return events
 
 
-def read_assessments(record: Record) -> list[Assessment]:
+def read_assessments(index: ResourceIndex) -> list[Assessment]:
     found = []
-    for observation in record.of_type("Observation"):
+    for observation in index.of_type("Observation"):
         if kinds.is_disease_status(observation):
-            focus = record.resolve_all(observation.get("focus"))
+            focus = index.resolve_all(observation.get("focus"))
             found.append(
                 Assessment(
-                    key=record.key(observation),
+                    key=index.key(observation),
                     date=resource_date(observation),
                     when=when_text(observation),
                     status=w.choice_words(observation, "value")
@@ -325,17 +370,17 @@ def _millimetres(quantity: object) -> float | None:
     return None if factor is None else value * factor
 
 
-def _lesion(record: Record, observation: Resource) -> str:
-    for target in record.resolve_all(observation.get("focus")):
+def _lesion(index: ResourceIndex, observation: Resource) -> str:
+    for target in index.resolve_all(observation.get("focus")):
         location = w.concept(target.get("location")) or w.concept(target.get("code"))
         if location or target.get("description"):
             return location or w.scalar(target.get("description"))
     return w.concept(observation.get("bodySite")) or "lesion not recorded"
 
 
-def read_measurements(record: Record) -> list[Measurement]:
+def read_measurements(index: ResourceIndex) -> list[Measurement]:
     found = []
-    for observation in record.of_type("Observation"):
+    for observation in index.of_type("Observation"):
         if not kinds.is_tumor_size(observation):
             continue
         longest: object = observation.get("valueQuantity")
@@ -347,8 +392,8 @@ def read_measurements(record: Record) -> list[Measurement]:
                 others.append(w.choice_words(component, "value"))
         found.append(
             Measurement(
-                key=record.key(observation),
-                lesion=_lesion(record, observation),
+                key=index.key(observation),
+                lesion=_lesion(index, observation),
                 date=resource_date(observation),
                 when=when_text(observation),
                 longest=w.quantity(longest) or "not recorded",
@@ -363,14 +408,14 @@ def read_measurements(record: Record) -> list[Measurement]:
     return sorted(found, key=lambda m: (m.lesion, m.date is None, m.date or dt.date.min))
 
 
-def read_findings(record: Record) -> list[Event]:
+def read_findings(index: ResourceIndex) -> list[Event]:
     """Imaging and other findings with a text value: the follow-up story between measurements."""
     found = []
-    for observation in record.of_type("Observation"):
+    for observation in index.of_type("Observation"):
         if kinds.is_imaging_observation(observation) and not kinds.is_tumor_size(observation):
             found.append(
                 Event(
-                    record.key(observation),
+                    index.key(observation),
                     "Finding",
                     w.joined(
                         (w.concept(observation.get("code")), w.choice_words(observation, "value")),
@@ -383,13 +428,13 @@ def read_findings(record: Record) -> list[Event]:
     return sorted(found, key=lambda e: (e.date is None, e.date or dt.date.min))
 
 
-def read_medication(request: Resource, record_end: dt.date | None) -> Medication:
+def read_medication(request: Resource, key: str, record_end: dt.date | None) -> Medication:
     dosage = w.as_dict(next(iter(w.as_list(request.get("dosageInstruction"))), None))
     medication = w.concept(request.get("medicationCodeableConcept")) or w.reference(
         request.get("medicationReference")
     )
     return Medication(
-        key=f"MedicationRequest/{w.scalar(request.get('id'))}",
+        key=key,
         name=medication or "unspecified medication",
         dose=w.joined((w.dose_and_rate(d) for d in w.as_list(dosage.get("doseAndRate"))), " or ")
         or "not recorded",
@@ -401,16 +446,18 @@ def read_medication(request: Resource, record_end: dt.date | None) -> Medication
     )
 
 
-def read_flags(record: Record) -> list[Flag]:
+def read_flags(index: ResourceIndex) -> list[Flag]:
     flags = []
-    for issue in record.of_type("DetectedIssue"):
+    for issue in index.of_type("DetectedIssue"):
         title = w.concept(issue.get("code")) or "Detected issue"
         detail = w.scalar(issue.get("detail")) or title
-        targets = record.resolve_all(issue.get("implicated"))
-        for target in targets or [issue]:
-            flags.append(Flag(record.key(target), title, detail, "DetectedIssue"))
-    for resource in record.resources:
+        targets = index.resolve_all(issue.get("implicated")) or [issue]
+        flags.append(Flag(tuple(index.key(t) for t in targets), title, detail, "DetectedIssue"))
+    flagged = {target for flag in flags for target in flag.targets}
+    for resource in index.resources:
+        if index.key(resource) in flagged:
+            continue  # a DetectedIssue already says it; its notes only point there
         for note in notes_of(resource):
             if _DOUBT_WORDS.search(note):
-                flags.append(Flag(record.key(resource), "Doubtful value (note)", note, "note"))
+                flags.append(Flag((index.key(resource),), "Doubtful value (note)", note, "note"))
     return flags

@@ -7,11 +7,12 @@ load nothing. Every text comes from the resources and is escaped by the builder.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 from importlib import resources
 
 from fhir_case.narrative.xhtml import Markup, el
-from fhir_case.view.case import CaseView, Event, Flag, Problem, read_case
-from fhir_case.view.record import Record
+from fhir_case.view.case import CaseView, Problem, read_case
+from fhir_case.view.index import ResourceIndex
 from fhir_case.view.timeline import render_timeline, treatment_lanes
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
@@ -24,8 +25,7 @@ GROUP_TITLES = {
 
 def render_case_view(bundle: object) -> str:
     """The case view of a Bundle (any type) as a complete HTML document."""
-    case = read_case(Record.from_bundle(bundle))
-    css = resources.files("fhir_case.view").joinpath("case.css").read_text(encoding="utf-8")
+    case = read_case(ResourceIndex.from_bundle(bundle))
     title = _primary_name(case) or "Case view"
     head = el(
         "head",
@@ -35,7 +35,7 @@ def render_case_view(bundle: object) -> str:
             "meta", attrs=[("name", "viewport"), ("content", "width=device-width, initial-scale=1")]
         ),
         el("title", f"{title} — FHIR case view"),
-        el("style", Markup(css)),
+        el("style", Markup(_stylesheet())),
     )
     body = el(
         "body",
@@ -46,11 +46,17 @@ def render_case_view(bundle: object) -> str:
             _timeline(case),
             _tumor(case),
             _medications(case),
+            _plan(case),
             _flags(case),
         ),
         _footer(case),
     )
     return "<!DOCTYPE html>\n" + el("html", head, body, attrs=[("lang", "en")]) + "\n"
+
+
+@cache
+def _stylesheet() -> str:
+    return resources.files("fhir_case.view").joinpath("case.css").read_text(encoding="utf-8")
 
 
 def anchor(key: str) -> str:
@@ -66,11 +72,11 @@ def _flag_marks(case: CaseView, key: str) -> list[Markup]:
     return [
         el(
             "a",
-            "⚠ " + flag.title,
+            f"⚠ data quality #{case.flags.index(flag) + 1}",
             attrs=[
                 ("class", "flag"),
                 ("href", f"#flag-{case.flags.index(flag) + 1}"),
-                ("title", flag.detail),
+                ("title", f"{flag.title}: {flag.detail}"),
             ],
         )
         for flag in case.flags_for(key)
@@ -104,9 +110,15 @@ def _table(headings: Sequence[str], rows: Iterable[Markup], css: str = "") -> Ma
 
 
 def _notes(notes: Sequence[str]) -> Markup | None:
+    """The notes, folded under a count (a native ``details`` element: no script needed)."""
     if not notes:
         return None
-    return el("ul", (el("li", n) for n in notes), attrs=[("class", "notes")])
+    return el(
+        "details",
+        el("summary", f"{len(notes)} note{'s' if len(notes) != 1 else ''}"),
+        el("ul", (el("li", n) for n in notes)),
+        attrs=[("class", "notes")],
+    )
 
 
 def _header(case: CaseView, title: str) -> Markup:
@@ -116,6 +128,7 @@ def _header(case: CaseView, title: str) -> Markup:
         ("Age at presentation", h.age),
         ("Presented", h.presented or "not recorded"),
         ("Organization", h.organization or "not recorded"),
+        ("Vital status", h.vital_status),
     ]
     source: list[Markup | str | None] = [el("span", "Source", attrs=[("class", "label")])]
     if h.citation or h.doi:
@@ -185,7 +198,15 @@ def _timeline(case: CaseView) -> Markup:
             el("h3", "Not on the timeline (no date in the record)"),
             el(
                 "ul",
-                (el("li", el("b", e.label), f" ({e.lane.lower()}): {e.when}") for e in undated),
+                (
+                    el(
+                        "li",
+                        el("b", e.label),
+                        f" ({e.lane.lower()}): {e.when}",
+                        _flag_marks(case, e.key),
+                    )
+                    for e in undated
+                ),
             ),
             attrs=[("class", "undated")],
         )
@@ -291,13 +312,12 @@ def _medications(case: CaseView) -> Markup:
     rows = []
     for m in case.medications:
         cycles = m.schedule.cycles
-        course = (
-            f"{len(cycles)} cycle{'s' if len(cycles) != 1 else ''}, "
-            f"{cycles[0].start.isoformat()} → {cycles[-1].end.isoformat()}"
-            + (" and ongoing" if m.schedule.ongoing else "")
-            if cycles and len(cycles) > 1
-            else m.schedule.basis
-        )
+        if m.schedule.ongoing and cycles:
+            course = f"from {cycles[0].start.isoformat()}, ongoing"
+        elif len(cycles) > 1:
+            course = f"{len(cycles)} cycles, {cycles[0].start} → {cycles[-1].end}"
+        else:
+            course = m.schedule.basis
         rows.append(
             el(
                 "tr",
@@ -322,21 +342,48 @@ def _medications(case: CaseView) -> Markup:
     )
 
 
-def _flag_target(case: CaseView, flag: Flag) -> str:
-    for problem in case.problems:
-        if problem.key == flag.target:
-            return problem.name
-    for medication in case.medications:
-        if medication.key == flag.target:
-            return medication.name
-    events: list[Event] = [*case.events, *case.findings]
-    for event in events:
-        if event.key == flag.target:
-            return event.label
-    for measurement in case.measurements:
-        if measurement.key == flag.target:
-            return f"{measurement.lesion} size ({measurement.when})"
-    return flag.target
+def _links(case: CaseView, keys: Sequence[str]) -> list[Markup | str]:
+    """Links to the items, separated by "; "."""
+    links: list[Markup | str] = []
+    for key in keys:
+        if links:
+            links.append("; ")
+        links.append(el("a", _item_name(case, key), attrs=[("href", f"#{anchor(key)}")]))
+    return links
+
+
+def _plan(case: CaseView) -> Markup | None:
+    if not case.plan:
+        return None
+    return _section(
+        "plan",
+        "Plan and follow-up",
+        _table(
+            ("Planned", "When", "Status", "Notes"),
+            (
+                el(
+                    "tr",
+                    el("td", el("b", item.what), _flag_marks(case, item.key)),
+                    el("td", item.when),
+                    el("td", el("span", item.status, attrs=[("class", f"badge st-{item.status}")])),
+                    el("td", _notes(item.notes)),
+                    attrs=_row_attrs(case, item.key),
+                )
+                for item in case.plan
+            ),
+            "plan",
+        ),
+    )
+
+
+def _item_name(case: CaseView, key: str) -> str:
+    """How the page names the item a resource is shown as."""
+    names = {p.key: p.name for p in case.problems}
+    names |= {m.key: m.name for m in case.medications}
+    names |= {e.key: e.label for e in [*case.events, *case.findings]}
+    names |= {m.key: f"{m.lesion} size ({m.when})" for m in case.measurements}
+    names |= {p.key: p.what for p in case.plan}
+    return names.get(key, key)
 
 
 def _flags(case: CaseView) -> Markup:
@@ -347,7 +394,7 @@ def _flags(case: CaseView) -> Markup:
             "li",
             el("b", flag.title),
             " — ",
-            el("a", _flag_target(case, flag), attrs=[("href", f"#{anchor(flag.target)}")]),
+            _links(case, flag.targets),
             el("br"),
             flag.detail,
             el("span", f" ({flag.origin})", attrs=[("class", "muted")]),

@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from fhir_case.dates import period_bounds
 from fhir_case.narrative import words as w
-from fhir_case.view.dates import period_bounds
 
 DAYS_PER_UNIT = {"d": 1.0, "wk": 7.0, "mo": 30.0, "a": 365.0, "h": 1 / 24, "min": 1 / 1440}
 MAX_CYCLES = 200  # an open-ended schedule over a long record stays drawable
@@ -98,6 +98,8 @@ def schedule_for(request: object, record_end: dt.date | None) -> Schedule:
         count = max(1, -(-(last - start).days // cycle_days))
         ongoing = True
         how += f" from {start.isoformat()}, open-ended (drawn to the last date in the record)"
+    elif end is not None:
+        return Schedule((), False, f"until {end.isoformat()}; no start date or cycle count")
     else:
         return Schedule((), False, "no start or end date in the record")
     count = min(count, MAX_CYCLES)

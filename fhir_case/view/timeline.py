@@ -23,6 +23,9 @@ TOP = 46
 LANE_HEIGHT = 30
 EVENT_LANES = ("Presentation", "Biopsies", "Imaging", "Procedures")
 STATUS_LANE = "Disease status"
+SIZE_LANE = "Tumor size"
+# Lanes after the treatments, whose marks are labelled with what was found, not the date.
+OUTCOME_LANES = (SIZE_LANE, STATUS_LANE)
 CHAR_WIDTH = 6.2  # average width of an 11px sans-serif character, for label collision checks
 
 
@@ -43,7 +46,7 @@ def treatment_lanes(medications: Sequence[Medication]) -> list[TreatmentLane]:
             lanes.setdefault(medication.schedule.cycles, []).append(medication)
     return [
         TreatmentLane(
-            label=" + ".join(m.name for m in group),
+            label=" + ".join(m.name.split(" (")[0] for m in group),
             cycles=cycles,
             ongoing=any(m.schedule.ongoing for m in group),
             keys=tuple(m.key for m in group),
@@ -54,6 +57,8 @@ def treatment_lanes(medications: Sequence[Medication]) -> list[TreatmentLane]:
 
 
 class Scale:
+    """Dates to x positions in the plot area, with ten days of margin on either side."""
+
     def __init__(self, first: dt.date, last: dt.date) -> None:
         self.first = first - dt.timedelta(days=10)
         self.last = last + dt.timedelta(days=10)
@@ -159,7 +164,7 @@ def _point_marks(
             marks.append(
                 el("circle", tooltip, attrs=[("cx", x), ("cy", y), ("r", 5.5), ("class", css)])
             )
-    labels = [event.label if lane == STATUS_LANE else event.when for _, event in cluster]
+    labels = [event.label if lane in OUTCOME_LANES else event.when for _, event in cluster]
     text = ", ".join(dict.fromkeys(labels))
     x = scale.x(cluster[-1][0]) + 10
     if x + len(text) * CHAR_WIDTH > WIDTH:
@@ -238,7 +243,7 @@ def render_timeline(case: CaseView) -> Markup | None:
     if not days:
         return None
     scale = Scale(min(days), max(days))
-    flagged = {f.target for f in case.flags}
+    flagged = {target for flag in case.flags for target in flag.targets}
     rows: list[tuple[str, str, Markup]] = []
     y = TOP + LANE_HEIGHT / 2
     for lane in EVENT_LANES:
@@ -249,10 +254,11 @@ def render_timeline(case: CaseView) -> Markup | None:
     for treatment in lanes:
         rows.append((treatment.label, "treatment", _treatment_lane(scale, y, treatment, flagged)))
         y += LANE_HEIGHT
-    status = [e for e in dated if e.lane == STATUS_LANE]
-    if status:
-        rows.append((STATUS_LANE, "events", _point_lane(scale, y, STATUS_LANE, status, flagged)))
-        y += LANE_HEIGHT
+    for lane in OUTCOME_LANES:
+        events = [e for e in dated if e.lane == lane]
+        if events:
+            rows.append((lane, "events", _point_lane(scale, y, lane, events, flagged)))
+            y += LANE_HEIGHT
     height = int(y - LANE_HEIGHT / 2 + 16)
     body: list[Markup] = []
     for index, (label, css, _) in enumerate(rows):

@@ -6,6 +6,7 @@ import copy
 import json
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir_case.document import make_document
 from fhir_case.errors import DocumentError, UsageError
 from fhir_case.narrative import check_narrative
+from tests.helpers import r4_schema_errors
 
 UUID_URN = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -47,10 +49,13 @@ def test_the_document_meets_the_bundle_document_rules(collection: dict[str, Any]
 
 
 def test_every_resource_validates_against_the_r4_schema(
-    collection: dict[str, Any], schema_errors: Callable[[dict[str, Any]], list[str]]
+    collection: dict[str, Any], schema_file: Path
 ) -> None:
     document = make_document(collection)
-    assert schema_errors(document) == []
+    shell = {**document, "entry": [{"fullUrl": e["fullUrl"]} for e in document["entry"]]}
+    assert r4_schema_errors(shell, schema_file) == []
+    for entry in document["entry"]:
+        assert r4_schema_errors(entry["resource"], schema_file) == [], entry["fullUrl"]
     Bundle.model_validate(document)  # and the fhir.resources R4B models accept it
 
 
@@ -61,7 +66,9 @@ def test_every_reference_resolves_inside_the_document(collection: dict[str, Any]
     assert found and all(r in urls for r in found)
 
 
-def test_the_composition_is_a_case_summary_reaching_every_entry(collection: dict[str, Any]) -> None:
+def test_the_composition_is_a_case_summary_reaching_every_entry(
+    collection: dict[str, Any],
+) -> None:
     document = make_document(collection)
     composition = document["entry"][0]["resource"]
     by_url = {e["fullUrl"]: e["resource"] for e in document["entry"]}
@@ -79,8 +86,10 @@ def test_the_composition_is_a_case_summary_reaching_every_entry(collection: dict
             "Problems": {"Condition"},
             "Procedures": {"Procedure"},
             "Medications": {"MedicationRequest"},
-            "Results": {"Observation"},
-            "Imaging": {"Procedure", "Observation"},
+            "Results": {"Observation", "DiagnosticReport"},
+            "Plan": {"ServiceRequest", "CarePlan", "MedicationRequest"},
+            "Other record entries": {"Encounter", "BodyStructure", "Organization", "Patient"},
+            "Imaging": {"Procedure", "Observation", "DiagnosticReport"},
             "Data quality": {"DetectedIssue"},
             "Source": {"Provenance"},
         }
@@ -101,7 +110,7 @@ def test_the_document_is_deterministic_and_follows_the_content(collection: dict[
     first = json.dumps(make_document(collection), sort_keys=False)
     assert json.dumps(make_document(copy.deepcopy(collection)), sort_keys=False) == first
     changed = copy.deepcopy(collection)
-    changed["entry"][3]["resource"]["valueQuantity"]["value"] = 67
+    changed["entry"][-1]["resource"]["id"] += "-changed"
     other = make_document(changed)
     assert other["identifier"] != json.loads(first)["identifier"]
     assert make_document(collection) == json.loads(first)
@@ -158,10 +167,10 @@ def test_a_transaction_bundle_works_too(collection: dict[str, Any]) -> None:
     ],
 )
 def test_a_bundle_that_cannot_make_a_document_is_a_clear_error(
-    collection: dict[str, Any], mutate: Callable[[dict[str, Any]], object], message: str
+    fixture_collection: dict[str, Any], mutate: Callable[[dict[str, Any]], object], message: str
 ) -> None:
-    mutate(collection)
+    mutate(fixture_collection)
     with pytest.raises(DocumentError) as caught:
-        make_document(collection)
+        make_document(fixture_collection)
     assert message in str(caught.value)
     assert isinstance(caught.value, UsageError) and caught.value.exit_code == 2

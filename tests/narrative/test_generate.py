@@ -273,3 +273,26 @@ def test_no_nested_shape_breaks_a_narrative() -> None:
             for wrong in WRONG_SHAPES:
                 div = narrative_for(_replaced(resource, path, wrong))["div"]
                 assert check_narrative(div) == [], (resource["resourceType"], path, wrong)
+
+
+CASE_BUNDLES = sorted((Path(__file__).parents[2] / "bundles").glob("*.json"))
+
+
+def test_the_case_bundles_exist() -> None:
+    assert [p.name for p in CASE_BUNDLES] == [
+        "mpnst-chen-2024.collection.json",
+        "mpnst-chen-2024.transaction.json",
+    ]
+
+
+@pytest.mark.parametrize("bundle_file", CASE_BUNDLES, ids=lambda p: p.name)
+def test_every_case_resource_has_a_valid_narrative(bundle_file: Path) -> None:
+    """The narrative each resource carries (if the builder added one) and the generated one."""
+    bundle = json.loads(bundle_file.read_text(encoding="utf-8"))
+    for index, entry in enumerate(bundle["entry"]):
+        resource = entry["resource"]
+        where = f"Bundle.entry[{index}].resource.text.div"
+        if "text" in resource:
+            assert resource["text"]["status"] == "generated", where
+            assert check_narrative(resource["text"]["div"], where) == []
+        assert check_narrative(narrative_for(resource)["div"], where) == []

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+CASE_COLLECTION = Path(__file__).parents[2] / "bundles" / "mpnst-chen-2024.collection.json"
 CHROMIUM = Path("/usr/bin/chromium")
 # The flags the project runs Chromium with: no sandbox (root in CI), and nothing in the
 # background that could make a network request of its own.
@@ -31,6 +32,12 @@ def oncology_bundle() -> dict[str, Any]:
     bundle: dict[str, Any] = json.loads(
         (FIXTURES / "oncology-collection.json").read_text(encoding="utf-8")
     )
+    return bundle
+
+
+@pytest.fixture
+def case_bundle() -> dict[str, Any]:
+    bundle: dict[str, Any] = json.loads(CASE_COLLECTION.read_text(encoding="utf-8"))
     return bundle
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from fhir_case.fileio import write_atomic
 from fhir_case.view import render_case_view
 
@@ -12,7 +14,7 @@ ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
 
 
 def open_page(context: Any, html_file: Path) -> tuple[Any, list[str], list[str]]:
-    """The loaded page, the console errors and page errors, and every request beyond the page."""
+    """The loaded page, its console and page errors, and every request beyond the page itself."""
     page = context.new_page()
     errors: list[str] = []
     requests: list[str] = []
@@ -26,7 +28,7 @@ def open_page(context: Any, html_file: Path) -> tuple[Any, list[str], list[str]]
 
 
 def page_items(page: Any) -> dict[str, Any]:
-    """What the page shows, read from the DOM: used to compare two renderings."""
+    """What the page shows, read from the DOM: also used to compare two renderings."""
     return {
         "patient": page.inner_text("#patient"),
         "source": page.inner_text("#source"),
@@ -38,6 +40,7 @@ def page_items(page: Any) -> dict[str, Any]:
             "gs => gs.map(g => [g.dataset.lane, g.querySelectorAll('rect.cycle').length,"
             " g.querySelectorAll('circle, polygon').length])",
         ),
+        "undated": page.eval_on_selector_all(".undated li", "items => items.map(i => i.innerText)"),
         "medications": page.eval_on_selector_all(
             "table.medications tbody tr", "rows => rows.map(r => r.innerText)"
         ),
@@ -47,51 +50,94 @@ def page_items(page: Any) -> dict[str, Any]:
         "assessments": page.eval_on_selector_all(
             "table.assessments tbody tr", "rows => rows.map(r => r.innerText)"
         ),
+        "plan": page.eval_on_selector_all(
+            "table.plan tbody tr", "rows => rows.map(r => r.innerText)"
+        ),
         "flags": page.eval_on_selector_all("ol.flags li", "items => items.map(i => i.innerText)"),
         "flag_marks": page.locator("a.flag").count(),
     }
 
 
-def chemotherapy_cycles(bundle: dict[str, Any]) -> int:
-    """The cycle count the data states for the cisplatin request (count or repeats)."""
-    for entry in bundle["entry"]:
-        resource = entry["resource"]
-        if resource["resourceType"] == "MedicationRequest" and "cisplatin" in str(
-            resource.get("medicationCodeableConcept")
-        ):
-            repeat = resource["dosageInstruction"][0]["timing"]["repeat"]
-            return int(repeat["count"])
-    raise AssertionError("no cisplatin MedicationRequest in the bundle")
+def resources(bundle: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == resource_type
+    ]
 
 
+def expected(bundle: dict[str, Any]) -> dict[str, Any]:
+    """What the page must show, read straight from the bundle's JSON."""
+    cisplatin = next(
+        r
+        for r in resources(bundle, "MedicationRequest")
+        if "cisplatin" in str(r["medicationCodeableConcept"])
+    )
+    age = next(
+        r["valueQuantity"]["value"]
+        for r in resources(bundle, "Observation")
+        if r["code"]["coding"][0]["code"] == "30525-0"
+    )
+    doi = next(
+        e["what"]["identifier"]["value"]
+        for p in resources(bundle, "Provenance")
+        for e in p["entity"]
+        if "identifier" in e["what"]
+    )
+    return {
+        "gender": resources(bundle, "Patient")[0]["gender"],
+        "age": f"{age} years",
+        "doi": doi,
+        "conditions": len(resources(bundle, "Condition")),
+        "refuted": sum(
+            r.get("verificationStatus", {}).get("coding", [{}])[0].get("code") == "refuted"
+            for r in resources(bundle, "Condition")
+        ),
+        "medications": len(resources(bundle, "MedicationRequest")),
+        "plan": len(resources(bundle, "ServiceRequest")) + len(resources(bundle, "CarePlan")),
+        "chemotherapy_cycles": cisplatin["dosageInstruction"][0]["timing"]["repeat"]["count"],
+        "issues": [r["detail"] for r in resources(bundle, "DetectedIssue")],
+    }
+
+
+@pytest.mark.parametrize("bundle_name", ["oncology_bundle", "case_bundle"])
 def test_the_case_view_in_headless_chromium(
-    browser_context: Any, oncology_bundle: dict[str, Any], tmp_path: Path
+    browser_context: Any, bundle_name: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
+    bundle: dict[str, Any] = request.getfixturevalue(bundle_name)
+    want = expected(bundle)
     html_file = tmp_path / "case.html"
-    write_atomic(html_file, render_case_view(oncology_bundle).encode("utf-8"))
+    write_atomic(html_file, render_case_view(bundle).encode("utf-8"))
     page, errors, requests = open_page(browser_context, html_file)
     try:
         assert errors == []
         assert requests == []
         items = page_items(page)
-        assert "female" in items["patient"] and "68 years" in items["patient"]
-        assert "doi:10.3389/fonc.2024.1399021" in items["source"]
-        refuted = [text for css, text in items["problems"] if "refuted" in css]
-        assert len(refuted) == 1 and "Lung metastasis" in refuted[0] and "Refuted" in refuted[0]
-        assert any("T4 vertebra" in text and "Provisional" in text for _, text in items["problems"])
+        assert want["gender"] in items["patient"] and want["age"] in items["patient"]
+        assert len(items["plan"]) == want["plan"]
+        assert f"doi:{want['doi']}" in items["source"]
+        assert len(items["problems"]) == want["conditions"]
+        refuted = [text for css, text in items["problems"] if "refuted" in css.split()]
+        assert len(refuted) == want["refuted"] > 0
+        assert all("Refuted" in text for text in refuted)
         lanes = {lane: cycles for lane, cycles, _ in items["lanes"]}
-        chemo = [cycles for lane, cycles in lanes.items() if "cisplatin" in lane]
-        assert chemo == [chemotherapy_cycles(oncology_bundle)]
-        assert lanes["anlotinib"] >= 1 and lanes["denosumab"] >= 1
+        assert [n for lane, n in lanes.items() if "cisplatin" in lane] == [
+            want["chemotherapy_cycles"]
+        ]
+        assert [lane for lane in lanes if "doxorubicin" in lane] == [
+            lane for lane in lanes if "cisplatin" in lane
+        ]  # one combined regimen lane
+        assert lanes["Disease status"] == 0 and lanes["anlotinib"] > 1 and lanes["denosumab"] > 1
         assert page.locator("svg.timeline rect.cycle").count() == sum(lanes.values())
-        assert len(items["medications"]) == 5
+        assert page.locator("svg.timeline g[data-lane='Disease status'] polygon").count() >= 1
+        assert len(items["medications"]) == want["medications"]
         assert any("Stable disease" in row for row in items["assessments"])
-        assert len(items["flags"]) == 5 and items["flag_marks"] == 5
-        assert page.locator("tr.flagged").count() == 4
+        flags_text = "\n".join(items["flags"])
+        assert all(detail in flags_text for detail in want["issues"])
+        assert items["flag_marks"] >= len(want["issues"])
         # The layout comes from inline CSS and SVG alone: the timeline has its full size.
         box = page.locator("svg.timeline").bounding_box()
         assert box is not None and box["width"] > 900 and box["height"] > 150
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "case-view-fixture.png"), full_page=True)
+        name = "case-view.png" if bundle_name == "case_bundle" else "case-view-fixture.png"
+        page.screenshot(path=str(ARTIFACTS / name), full_page=True)
     finally:
         page.close()

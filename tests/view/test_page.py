@@ -75,7 +75,7 @@ def test_the_page_shows_every_problem_medication_and_flag(oncology_bundle: dict[
 
 def test_the_timeline_has_one_rect_per_cycle(oncology_bundle: dict[str, Any]) -> None:
     html = render_case_view(oncology_bundle)
-    lane_start = html.index('data-lane="cisplatin (DDP) + pegylated liposomal doxorubicin (PLD)"')
+    lane_start = html.index('data-lane="cisplatin + pegylated liposomal doxorubicin"')
     lane = html[lane_start : html.index("</g>", lane_start)]
     assert 'data-cycles="6"' in lane
     assert lane.count('class="cycle"') == 6
@@ -118,7 +118,18 @@ def test_odd_elements_degrade_gracefully(oncology_bundle: dict[str, Any]) -> Non
             if key in ("resourceType", "id"):
                 continue
             for wrong in WRONG_SHAPES:
-                bundle = copy.deepcopy(oncology_bundle)
-                bundle["entry"][index]["resource"][key] = wrong
-                html = render_case_view(bundle)
+                entries = list(oncology_bundle["entry"])
+                entries[index] = {**entry, "resource": {**entry["resource"], key: wrong}}
+                html = render_case_view({**oncology_bundle, "entry": entries})
                 assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+
+
+def test_resources_without_ids_are_each_shown(oncology_bundle: dict[str, Any]) -> None:
+    """A transaction may POST resources without ids: none may hide another."""
+    entries = [
+        {"resource": {k: v for k, v in e["resource"].items() if k != "id"}}
+        for e in oncology_bundle["entry"]
+    ]
+    html = render_case_view({"resourceType": "Bundle", "type": "transaction", "entry": entries})
+    assert html.count('<tr id="r-Condition-entry-') == 5
+    assert html.count('id="r-MedicationRequest-entry-') == 5

@@ -7,7 +7,6 @@ their ``resource``; ``request`` and ``search`` are ignored. References resolve b
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,29 +16,35 @@ Resource = dict[str, Any]
 
 
 @dataclass
-class Record:
+class ResourceIndex:
     """The resources of one Bundle, in entry order."""
 
     resources: list[Resource] = field(default_factory=list)
     bundle_type: str = ""
     _by_key: dict[str, Resource] = field(default_factory=dict, repr=False)
+    _keys: dict[int, str] = field(default_factory=dict, repr=False)  # id(resource) -> key
 
     @classmethod
-    def from_bundle(cls, bundle: object) -> Record:
+    def from_bundle(cls, bundle: object) -> ResourceIndex:
         data = w.as_dict(bundle)
-        record = cls(bundle_type=w.scalar(data.get("type")))
+        index = cls(bundle_type=w.scalar(data.get("type")))
         for entry in map(w.as_dict, w.as_list(data.get("entry"))):
             resource = entry.get("resource")
             if isinstance(resource, dict) and w.scalar(resource.get("resourceType")):
-                record.add(resource, w.scalar(entry.get("fullUrl")))
-        return record
+                index.add(resource, w.scalar(entry.get("fullUrl")))
+        return index
 
     def add(self, resource: Resource, full_url: str = "") -> None:
-        type_and_id = f"{resource['resourceType']}/{w.scalar(resource.get('id'))}"
-        if type_and_id in self._by_key:
-            return  # a searchset may list a resource twice (match and include)
+        resource_id = w.scalar(resource.get("id"))
+        if resource_id:
+            key = f"{resource['resourceType']}/{resource_id}"
+            if key in self._by_key:
+                return  # a searchset may list a resource twice (match and include)
+        else:  # no id (a transaction may POST new resources): keyed by position
+            key = f"{resource['resourceType']}/entry-{len(self.resources)}"
         self.resources.append(resource)
-        self._by_key[type_and_id] = resource
+        self._by_key[key] = resource
+        self._keys[id(resource)] = key
         if full_url:
             self._by_key[full_url] = resource
 
@@ -66,7 +71,7 @@ class Record:
         return [r for ref in w.as_list(references) if (r := self.resolve(ref)) is not None]
 
     def key(self, resource: Resource) -> str:
-        return f"{resource.get('resourceType')}/{w.scalar(resource.get('id'))}"
-
-    def keys(self, resources: Iterable[Resource]) -> set[str]:
-        return {self.key(r) for r in resources}
+        """The resource's key in this record: ``Type/id`` (or ``Type/entry-N`` without an id)."""
+        return self._keys.get(id(resource)) or (
+            f"{resource.get('resourceType')}/{w.scalar(resource.get('id'))}"
+        )

@@ -1,0 +1,173 @@
+"""Options and helpers shared by the commands that talk to a FHIR server (upload, delete)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from fhir_case.errors import InputFileError, UsageError
+from fhir_case.upload.prepare import PreparedBundle, prepare
+from fhir_case.upload.settings import (
+    DEFAULT_SERVER,
+    NAMED_SERVERS,
+    PASSWORD_ENV,
+    TOKEN_ENV,
+    Mode,
+    RetryPolicy,
+    ServerSettings,
+    auth_from_options,
+    resolve_server,
+)
+
+DEFAULT_BUNDLES = "bundles/*.transaction.json"
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "bundles",
+        nargs="*",
+        type=Path,
+        metavar="BUNDLE",
+        help=f"bundle files (default: {DEFAULT_BUNDLES}, the committed transaction bundles)",
+    )
+    names = ", ".join(f"{name} = {url}" for name, url in NAMED_SERVERS.items())
+    parser.add_argument(
+        "--server",
+        default=DEFAULT_SERVER,
+        metavar="URL|NAME",
+        help=f"FHIR R4 base URL or a named server ({names}; default {DEFAULT_SERVER})",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=[m.value for m in Mode],
+        default=Mode.PUT.value,
+        help="put: PUT Type/<id> with the bundle's ids (default); conditional: POST with "
+        "ifNoneExist on each resource's identifier",
+    )
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="PATH",
+        help=f"file whose first line is a bearer token (default: ${TOKEN_ENV} when set)",
+    )
+    parser.add_argument(
+        "--basic-user",
+        metavar="USER",
+        help=f"HTTP basic auth user; the password comes from ${PASSWORD_ENV}",
+    )
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not verify the server's TLS certificate (only for a server you trust)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive,
+        default=120.0,
+        metavar="SECONDS",
+        help="read timeout of one request (default 120)",
+    )
+    parser.add_argument(
+        "--retry-time",
+        type=_positive,
+        default=60.0,
+        metavar="SECONDS",
+        help="longest time spent on one request, retries and waits included (default 60)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what would be sent, send nothing",
+    )
+
+
+def settings_from(args: argparse.Namespace) -> ServerSettings:
+    return ServerSettings(
+        base_url=resolve_server(args.server),
+        auth=auth_from_options(args.token_file, args.basic_user),
+        verify_tls=not args.insecure,
+        read_timeout=args.timeout,
+        retry=RetryPolicy(total_seconds=args.retry_time),
+    )
+
+
+def bundle_paths(given: list[Path]) -> list[Path]:
+    if given:
+        return given
+    found = sorted(Path.cwd().glob(DEFAULT_BUNDLES))
+    if not found:
+        raise UsageError(
+            f"no bundle given and none found at {DEFAULT_BUNDLES} in {Path.cwd()}; "
+            "name a bundle file, or run `fhir-case build` first"
+        )
+    return found
+
+
+def load_prepared(path: Path, mode: Mode) -> PreparedBundle:
+    """Read and prepare one bundle file; InputFileError names the file (and line) on failure."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputFileError(f"{path}: cannot read the bundle: {error.strerror}") from None
+    try:
+        content: Any = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputFileError(
+            f"{path}:{error.lineno}:{error.colno}: not valid JSON ({error.msg})"
+        ) from None
+    return prepare(content, mode, str(path))
+
+
+def notices(settings: ServerSettings) -> None:
+    """One-line notices about where the data go and how safely."""
+    if not settings.verify_tls:
+        print(
+            f"notice: --insecure: the TLS certificate of {settings.display_url} is not verified",
+            file=sys.stderr,
+        )
+    if settings.is_public_test_server:
+        print(
+            f"notice: {settings.display_url} is a public test server: anything uploaded there "
+            "can be read by anyone",
+            file=sys.stderr,
+        )
+
+
+class _Stderr(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is at the time (tests swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"fhir-case: {record.getMessage()}", file=sys.stderr)
+
+
+def show_retries() -> None:
+    """Let the user see retries and waits (the client logs them at INFO; never any secret)."""
+    logger = logging.getLogger("fhir_case.upload")
+    logger.setLevel(logging.INFO)
+    if not any(isinstance(handler, _Stderr) for handler in logger.handlers):
+        logger.addHandler(_Stderr(logging.INFO))
+
+
+def progress_printer(position: str) -> Any:
+    """A progress callback that prints steps on a terminal and stays silent otherwise."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(step: str) -> None:
+        print(f"{position} {step}...", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value

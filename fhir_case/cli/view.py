@@ -1,0 +1,105 @@
+"""``fhir-case view``: one self-contained HTML page of a case, from a bundle file or a server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from fhir_case.cli.validate import read_json
+from fhir_case.errors import InputFileError, UsageError
+from fhir_case.fileio import write_atomic
+from fhir_case.upload.client import FhirClient
+from fhir_case.upload.settings import (
+    NAMED_SERVERS,
+    PASSWORD_ENV,
+    TOKEN_ENV,
+    RetryPolicy,
+    ServerSettings,
+    auth_from_options,
+    resolve_server,
+)
+from fhir_case.view import render_case_view
+from fhir_case.view.server import fetch_patient_record
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "view",
+        help="render a case as one self-contained HTML page",
+        description="Render a FHIR Bundle (any type), or a patient's record read back from a FHIR "
+        "server, as one HTML page: inline CSS and SVG, no script, nothing loaded from the network.",
+        epilog="examples:\n  fhir-case view bundles/mpnst-chen-2024.collection.json -o case.html\n"
+        "  fhir-case view --server http://localhost:8080/fhir --patient <id> -o case.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("bundle", nargs="?", type=Path, metavar="BUNDLE", help="a Bundle file")
+    parser.add_argument(
+        "-o", "--out", type=Path, required=True, metavar="HTML", help="the page to write"
+    )
+    names = ", ".join(NAMED_SERVERS)
+    parser.add_argument(
+        "--server",
+        metavar="URL|NAME",
+        help=f"read the record from this FHIR R4 server instead of a file ({names}, or a URL)",
+    )
+    parser.add_argument("--patient", metavar="ID", help="the Patient id on the server")
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="PATH",
+        help=f"file whose first line is a bearer token (default: ${TOKEN_ENV} when set)",
+    )
+    parser.add_argument(
+        "--basic-user", metavar="USER", help=f"basic auth user; the password from ${PASSWORD_ENV}"
+    )
+    parser.add_argument(
+        "--insecure", action="store_true", help="do not verify the server's TLS certificate"
+    )
+    parser.add_argument(
+        "--retry-time",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="longest time spent on one request, retries included (default 60)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if (args.bundle is None) == (args.server is None):
+        raise UsageError("give either a BUNDLE file or --server URL --patient ID (not both)")
+    if args.server is not None:
+        if not args.patient:
+            raise UsageError("--server needs --patient ID: the id of the Patient on that server")
+        settings = ServerSettings(
+            base_url=resolve_server(args.server),
+            auth=auth_from_options(args.token_file, args.basic_user),
+            verify_tls=not args.insecure,
+            retry=RetryPolicy(total_seconds=max(args.retry_time, 0.1)),
+        )
+        with FhirClient(settings) as client:
+            fetched = fetch_patient_record(client, args.patient)
+        bundle = fetched.bundle
+        source = (
+            f"Patient/{args.patient} on {settings.display_url} "
+            f"({fetched.method}, {fetched.requests} requests)"
+        )
+    else:
+        if args.patient:
+            raise UsageError("--patient is only used with --server")
+        bundle = read_json(args.bundle)
+        if bundle.get("resourceType") != "Bundle":
+            raise InputFileError(
+                f"{args.bundle}: a {bundle.get('resourceType') or 'JSON object'} is not a Bundle; "
+                "give a Bundle file (transaction, collection, document or searchset)"
+            )
+        source = str(args.bundle)
+    page = render_case_view(bundle).encode("utf-8")
+    write_atomic(args.out, page)
+    resources = len(bundle.get("entry") or [])
+    print(f"wrote {args.out} ({len(page) / 1024:.0f} KB, {resources} resources from {source})")
+    if resources == 0:
+        print("warning: the record is empty; the page shows no clinical item", file=sys.stderr)
+    return 0
