@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from fhir_case.bundle import BundleType, make_bundle, to_json
+from fhir_case.bundle import make_bundle, to_json
 from fhir_case.casefile import load_case
 from fhir_case.casefile.model import Case
+from fhir_case.document import make_document
 from fhir_case.errors import BuildError
 from fhir_case.record import build_resources
 from fhir_case.validation import Validator
@@ -19,24 +20,30 @@ from fhir_case.validation.issues import Issue
 NOT_RUN = "not-supported"
 SHOWN_ERRORS = 10
 
+OutputType = Literal["transaction", "collection", "document"]
+OUTPUT_TYPES: tuple[OutputType, ...] = ("transaction", "collection", "document")
+
 
 def bundle_file_name(case_id: str, bundle_type: str) -> str:
     return f"{case_id}.{bundle_type}.json"
 
 
-def build_bundles(case: Case, bundle_types: Sequence[BundleType]) -> dict[str, dict[str, Any]]:
-    """The bundles of a case by file name, as FHIR JSON."""
+def build_bundles(case: Case, output_types: Sequence[OutputType]) -> dict[str, dict[str, Any]]:
+    """The bundles of a case by file name, as FHIR JSON; the document is made from the
+    collection."""
     resources = build_resources(case)
-    return {
-        bundle_file_name(case.id, bundle_type): to_json(
-            make_bundle(case.id, resources, bundle_type)
-        )
-        for bundle_type in bundle_types
-    }
+    bundles: dict[str, dict[str, Any]] = {}
+    for output_type in output_types:
+        bundle_type = "collection" if output_type == "document" else output_type
+        bundle = to_json(make_bundle(case.id, resources, bundle_type))
+        if output_type == "document":
+            bundle = make_document(bundle)
+        bundles[bundle_file_name(case.id, output_type)] = bundle
+    return bundles
 
 
-def build_case_file(path: Path, bundle_types: Sequence[BundleType]) -> dict[str, dict[str, Any]]:
-    return build_bundles(load_case(path), bundle_types)
+def build_case_file(path: Path, output_types: Sequence[OutputType]) -> dict[str, dict[str, Any]]:
+    return build_bundles(load_case(path), output_types)
 
 
 def check_bundles(

@@ -273,19 +273,3 @@ def _composition(
     return {k: composition[k] for k in ("resourceType", "id", "text")} | {
         k: v for k, v in composition.items() if k not in ("resourceType", "id", "text")
     }
-
-
-def with_document(
-    bundles: dict[str, dict[str, Any]], keep_collection: bool
-) -> dict[str, dict[str, Any]]:
-    """Bundles by file name, plus the document made from the collection (``X.document.json``
-    beside ``X.collection.json``); the collection stays only if asked for."""
-    result: dict[str, dict[str, Any]] = {}
-    for name, bundle in bundles.items():
-        if bundle.get("type") != "collection":
-            result[name] = bundle
-            continue
-        if keep_collection:
-            result[name] = bundle
-        result[name.replace(".collection.", ".document.")] = make_document(bundle)
-    return result

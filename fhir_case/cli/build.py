@@ -7,14 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fhir_case.build import NOT_RUN, build_case_file, check_bundles
-from fhir_case.bundle import BUNDLE_TYPES, BundleType, serialize
+from fhir_case.build import NOT_RUN, OUTPUT_TYPES, OutputType, build_case_file, check_bundles
+from fhir_case.bundle import serialize
 from fhir_case.casefile import default_case_file
-from fhir_case.document import with_document
 from fhir_case.fileio import write_all_atomic
 from fhir_case.validation import Validator
-
-DOCUMENT = "document"  # issue 5: built from the collection by fhir_case.document
 
 
 def register(subparsers: Any) -> None:
@@ -37,23 +34,17 @@ def register(subparsers: Any) -> None:
         "--type",
         dest="types",
         action="append",
-        choices=(*BUNDLE_TYPES, DOCUMENT),
-        help="bundle type to build; repeat for several (default: transaction and collection; "
-        "document: a FHIR document assembled from the collection)",
+        choices=OUTPUT_TYPES,
+        help="bundle type to build; repeat for several (default: all three; the document is a "
+        "FHIR document with a Composition, made from the collection)",
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     case_file: Path = args.case_file or default_case_file()
-    requested: list[str] = args.types or list(BUNDLE_TYPES)
-    wants_document = DOCUMENT in requested
-    types: list[BundleType] = [
-        t for t in BUNDLE_TYPES if t in requested or (wants_document and t == "collection")
-    ]
+    types: list[OutputType] = args.types or list(OUTPUT_TYPES)
     bundles = build_case_file(case_file, types)
-    if wants_document:
-        bundles = with_document(bundles, keep_collection="collection" in requested)
     reports = check_bundles(bundles, Validator())
     files = {args.out / name: serialize(bundle) for name, bundle in bundles.items()}
     write_all_atomic(files)
