@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from fhir_case.errors import ServerCapabilityError
-from fhir_case.upload.outcome import parse_outcome, summarize
+from fhir_case.upload.outcome import mentions, parse_outcome, summarize
 from fhir_case.upload.uploader import check_capability
 
 
@@ -61,3 +61,16 @@ def test_hapi_codes_are_picked_out_of_the_outcome() -> None:
         "  - warning (informational): a note",
     ]
     assert parse_outcome({"resourceType": "Patient"}) == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("failed to store Patient/1.", True),
+        ("failed to store Patient/12", False),
+        ("at http://example.org/fhir/Patient/1/_history/2: bad", True),
+        ("MyPatient/1 is bad", False),
+    ],
+)
+def test_an_entry_is_named_only_as_a_whole(text: str, found: bool) -> None:
+    assert mentions(text, "Patient/1") is found
