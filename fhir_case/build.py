@@ -28,7 +28,9 @@ def build_bundles(case: Case, bundle_types: Sequence[BundleType]) -> dict[str, d
     """The bundles of a case by file name, as FHIR JSON."""
     resources = build_resources(case)
     return {
-        bundle_file_name(case.id, bundle_type): to_json(make_bundle(case.id, resources, bundle_type))
+        bundle_file_name(case.id, bundle_type): to_json(
+            make_bundle(case.id, resources, bundle_type)
+        )
         for bundle_type in bundle_types
     }
 
@@ -55,7 +57,9 @@ def check_bundles(
         reports[name] = [issue for issue in issues if issue.code == NOT_RUN or not issue.is_error]
     if errors:
         shown = "\n  ".join(errors[:SHOWN_ERRORS])
-        more = f"\n  ... and {len(errors) - SHOWN_ERRORS} more" if len(errors) > SHOWN_ERRORS else ""
+        more = (
+            f"\n  ... and {len(errors) - SHOWN_ERRORS} more" if len(errors) > SHOWN_ERRORS else ""
+        )
         raise BuildError(
             f"the built record does not validate ({len(errors)} errors), nothing was written:\n"
             f"  {shown}{more}\n"

@@ -13,6 +13,7 @@ from fhir_case.casefile import model as m
 from fhir_case.casefile.errors import Locator
 from fhir_case.casefile.yamlpos import Path_
 from fhir_case.terminology.register import CodeRegister
+from fhir_case.validation.ucum import check_unit, suggest
 
 SYSTEMS = {
     "SNOMED": "http://snomed.info/sct",
@@ -380,8 +381,8 @@ class CaseParser:
             status=value["status"],
             cancer_related=bool(value.get("cancer_related")),
             reasons=reasons,
-            dose=_quantity(value.get("dose")),
-            rate=_quantity(value.get("rate")),
+            dose=self._quantity(value.get("dose"), (*path, "dose")),
+            rate=self._quantity(value.get("rate"), (*path, "rate")),
             dose_basis=value.get("dose_basis"),
             route=self._code(route, (*path, "route")) if route else None,
             timing=self._timing(value["timing"]) or _never(),
@@ -412,8 +413,11 @@ class CaseParser:
                 value.get("focus"), (*path, "focus"), *focus_sections.get(kind, SECTIONS)
             ),
             method=self._method(method, (*path, "method")) if method else None,
-            longest=_quantity(value.get("longest")),
-            other=tuple(_quantity(q) or _never() for q in value.get("other", ())),
+            longest=self._quantity(value.get("longest"), (*path, "longest")),
+            other=tuple(
+                self._quantity(q, (*path, "other", index)) or _never()
+                for index, q in enumerate(value.get("other", ()))
+            ),
             evidence=self._codes(value.get("evidence"), (*path, "evidence")),
             derived_from=self._refs(
                 value.get("derived_from"), (*path, "derived_from"), "observations"
@@ -444,10 +448,23 @@ class CaseParser:
                 path, "an observation needs 'code' or 'text'", "name what was observed"
             )
 
+    def _quantity(self, value: dict[str, Any] | None, path: Path_) -> m.Quantity | None:
+        if value is None:
+            return None
+        problem = check_unit(value["unit"])
+        if problem is not None:
+            meant = suggest(value["unit"])
+            raise self.locator.error(
+                (*path, "unit"),
+                f"'{value['unit']}' is not a UCUM unit ({problem})",
+                f"write the UCUM code{f', probably {meant}' if meant else ''}",
+            )
+        return m.Quantity(value["value"], value["unit"])
+
     def _value(self, value: dict[str, Any], path: Path_) -> m.ObservationValue:
         return m.ObservationValue(
             string=value.get("string"),
-            quantity=_quantity(value.get("quantity")),
+            quantity=self._quantity(value.get("quantity"), (*path, "quantity")),
             codes=self._codes(value.get("code"), (*path, "code")),
             text=value.get("text"),
         )
@@ -487,10 +504,6 @@ class CaseParser:
             detail=value["detail"],
             quotes=self._quotes(value["quote"], (*path, "quote")),
         )
-
-
-def _quantity(value: dict[str, Any] | None) -> m.Quantity | None:
-    return m.Quantity(value["value"], value["unit"]) if value else None
 
 
 def _never() -> Any:

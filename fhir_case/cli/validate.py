@@ -45,13 +45,27 @@ def register(subparsers: Any) -> None:
         help="a FHIR package (.tgz, folder, or NAME#VERSION from the package cache); repeat "
         "for several. Default: every package in the package cache",
     )
+    parser.add_argument(
+        "--jobs",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="validate the files with up to N processes (default: one per CPU)",
+    )
     parser.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes >= 1, not {text!r}")
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:
     documents = [(path, read_json(path)) for path in args.files]
     validator = Validator(args.package, profiles=args.profile_check)
-    results = [(path, validator.validate(data)) for path, data in documents]
+    found = validator.validate_many([data for _, data in documents], args.jobs)
+    results = list(zip((path for path, _ in documents), found, strict=True))
     if args.format == "json":
         print(json.dumps(_json_report(results), indent=2))
     else:

@@ -22,7 +22,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fhir_case.errors import PackageDownloadError, PackageFormatError, PackageNotFoundError
+from fhir_case.errors import (
+    PackageDownloadError,
+    PackageError,
+    PackageFormatError,
+    PackageNotFoundError,
+)
 from fhir_case.fileio import replace_dir_atomic
 from fhir_case.packages.package import Package, PackageRef
 
@@ -60,8 +65,14 @@ def unpack_tgz(data: bytes, target: Path, source: str) -> Package:
 
     try:
         replace_dir_atomic(target, unpack)
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+    except (tarfile.TarError, EOFError, zlib.error) as error:
         raise PackageFormatError(f"{source}: cannot unpack the package: {error}") from error
+    except OSError as error:
+        raise PackageError(
+            f"cannot unpack {source} into {target.parent}: {error}. Fix: make that folder "
+            f"writable, or choose another one ({CACHE_ENV} for the package cache, "
+            f"{USER_CACHE_ENV} for fhir-case's own cache)"
+        ) from error
     return Package.open(target)
 
 
@@ -100,14 +111,15 @@ class PackageCache:
         return self.get(matching[-1])
 
     def installed(self) -> list[Package]:
-        """Every package in the cache, sorted by name and version."""
+        """Every package in the cache, sorted by name and then version (1.9.0 before 1.10.0)."""
         if not self.root.is_dir():
             return []
-        packages = []
-        for folder in sorted(self.root.iterdir()):
-            if "#" in folder.name and (folder / "package" / "package.json").is_file():
-                packages.append(Package.open(folder))
-        return packages
+        packages = [
+            Package.open(folder)
+            for folder in self.root.iterdir()
+            if "#" in folder.name and (folder / "package" / "package.json").is_file()
+        ]
+        return sorted(packages, key=lambda p: (p.ref.name, _version_key(p.ref.version)))
 
     def install_tgz(
         self, data: bytes, source: str, *, replace: bool = False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -99,14 +98,6 @@ class PackageSet:
                     )
         return index
 
-    def canonicals(self, resource_type: str) -> list[str]:
-        """Every canonical URL of the given resource type, in index order."""
-        return [
-            url
-            for url, found in self._index.items()
-            if any(item.resource_type == resource_type for item in found)
-        ]
-
     def resolve(self, canonical: str, resource_type: str | None = None) -> dict[str, Any] | None:
         """The resource with this canonical URL (``url`` or ``url|version``), or None."""
         url, _, version = canonical.partition("|")
@@ -132,10 +123,6 @@ class PackageSet:
     def code_system(self, canonical: str) -> dict[str, Any] | None:
         return self.resolve(canonical, "CodeSystem")
 
-    def package_of(self, canonical: str) -> PackageRef | None:
-        found = self._index.get(canonical.partition("|")[0])
-        return found[0].package.ref if found else None
-
     def json_schema_path(self) -> Path:
         """The official R4 JSON Schema, shipped in the core package as openapi/fhir.schema.json."""
         for package in self.packages:
@@ -148,12 +135,6 @@ class PackageSet:
                     )
                 return path
         raise PackageNotFoundError(R4_CORE, "this package set")
-
-    def json_schema(self) -> dict[str, Any]:
-        path = self.json_schema_path()
-        with path.open("rb") as handle:
-            schema: dict[str, Any] = json.load(handle)
-        return schema
 
 
 def _open_spec(spec: str | Path, cache: PackageCache) -> Package:

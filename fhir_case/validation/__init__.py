@@ -21,13 +21,14 @@ Use::
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fhir_case.errors import PackageError
+from fhir_case.errors import PackageNotFoundError
 from fhir_case.validation.issues import Issue
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class Validator:
         self._loaded = False
         self._context: ProfileContext | None = None
         self._schemas: SchemaValidators | None = None
-        self._package_problem: PackageError | None = None
+        self._package_problem: PackageNotFoundError | None = None
 
     def validate(self, data: dict[str, Any]) -> list[Issue]:
         """Every issue of a resource or Bundle, one per finding, in a stable order."""
@@ -81,12 +82,24 @@ class Validator:
             return _finish(issues)
         self._load()
         resources = list(_resources(data, location))
-        issues += self._schema_issues(resources, location)
+        schema_issues = self._schema_issues(resources, location)
+        if self._schemas is not None:
+            issues = _r4_elements_only(issues, schema_issues)
+        issues += schema_issues
         issues += check_bundle(data)
         issues += self._profile_issues(data, location)
         for resource, where in resources:
             issues += check_terminology(resource, where)
         return _finish(issues)
+
+    def validate_many(
+        self, documents: Sequence[dict[str, Any]], jobs: int | None = None
+    ) -> list[list[Issue]]:
+        """``validate`` for each document, on up to ``jobs`` CPUs (default: all of them)."""
+        from fhir_case.validation.batch import validate_all
+
+        self._load()  # once, before the workers start
+        return validate_all(self.validate, documents, jobs or os.cpu_count() or 1)
 
     def _load(self) -> None:
         if self._loaded:
@@ -105,7 +118,7 @@ class Validator:
                 specs, cache=self.package_cache, rule_cache=self.rule_cache
             )
             schema_path = context.packages.json_schema_path()
-        except PackageError as problem:
+        except PackageNotFoundError as problem:  # a bad package file is the caller's error
             self._package_problem = problem
             return
         core = next(p for p in context.packages.packages if p.ref.name == R4_CORE.name)
@@ -133,14 +146,15 @@ class Validator:
         return check_resource(checked, root, self._context)
 
     def _did_not_run(self, layer: str, what: str, root: str) -> Issue:
+        missing = self._package_problem.ref if self._package_problem else "hl7.fhir.r4.core#4.0.1"
         return Issue(
             root,
             "error",
             layer,
             f"The {layer} layer did not run: {what} come from FHIR packages, and "
             f"{self._package_problem}",
-            "install the packages: fhir-case packages install hl7.fhir.r4.core#4.0.1 "
-            "(or fhir-case packages install PATH/TO/hl7.fhir.r4.core-4.0.1.tgz)",
+            f"fhir-case packages install {missing} (or fhir-case packages install "
+            "PATH/TO/the-package.tgz), then validate again",
             "not-supported",
         )
 
@@ -151,7 +165,11 @@ def validate(
     profiles: bool = True,
     packages: Sequence[str | Path] | None = None,
 ) -> list[Issue]:
-    """Validate a resource or Bundle with every layer (see :class:`Validator`)."""
+    """Validate a resource or Bundle with every layer (see :class:`Validator`).
+
+    The packages are loaded on the first call and kept for the process (one validator per
+    ``packages``/``profiles`` pair); use :class:`Validator` to control that.
+    """
     specs = None if packages is None else tuple(str(spec) for spec in packages)
     return _shared_validator(specs, profiles).validate(data)
 
@@ -206,6 +224,21 @@ def _without_claimed_profiles(data: dict[str, Any]) -> dict[str, Any]:
             ],
         }
     return stripped
+
+
+def _r4_elements_only(structure: list[Issue], schema: list[Issue]) -> list[Issue]:
+    """Structure issues, less "unknown" elements and types that the R4 schema knows.
+
+    The R4B models lack a few R4 elements and resource types (``Timing.repeat``'s
+    ``modifierExtension``, ``Evidence.copyright``, ``EffectEvidenceSynthesis``); which elements
+    exist in R4 is the official R4 schema's to say.
+    """
+    confirmed = {(issue.location, issue.rule) for issue in schema}
+    return [
+        issue
+        for issue in structure
+        if not (issue.rule or "").startswith("unknown") or (issue.location, issue.rule) in confirmed
+    ]
 
 
 def _finish(issues: list[Issue]) -> list[Issue]:

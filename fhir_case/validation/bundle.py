@@ -14,8 +14,8 @@ Scope:
   POST).
 - the Bundle invariants ``bdl-1`` to ``bdl-12`` for each bundle type.
 
-Reference *target types* come from the StructureDefinitions and are checked by the profiles
-layer, with :class:`BundleIndex` resolving ``urn:uuid`` references for it.
+Reference *target types* come from the StructureDefinitions and are checked by the profile
+layer.
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fhir_case.validation import locations
-from fhir_case.validation.issues import Issue, Severity
+from fhir_case.validation.issues import Issue, finding
 
 LAYER = "bundle"
+_issue = partial(finding, LAYER)
 
 _UUID_URN = "urn:uuid:"
 _OID_URN = re.compile(r"^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$")
@@ -98,11 +100,6 @@ class BundleIndex:
                 if reference in self.by_full_url
             ]
         return []
-
-    def resolve(self, reference: str) -> dict[str, Any] | None:
-        """The resource ``reference`` points to inside the bundle, or None."""
-        found = self.resolve_all(reference)
-        return found[0].resource if len(found) == 1 else None
 
 
 def check_bundle(bundle: dict[str, Any]) -> list[Issue]:
@@ -371,13 +368,3 @@ def _bdl(key: str, location: str, hint: str) -> Issue:
     return Issue(
         location, "error", LAYER, f"Constraint failed: {key}: '{_BDL[key]}'", hint, "invariant", key
     )
-
-
-def _issue(
-    location: str,
-    message: str,
-    hint: str | None,
-    severity: Severity = "error",
-    code: str = "invalid",
-) -> Issue:
-    return Issue(location, severity, LAYER, message, hint, code)

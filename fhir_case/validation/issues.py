@@ -58,3 +58,16 @@ class Issue:
     @property
     def is_error(self) -> bool:
         return self.severity in ("fatal", "error")
+
+
+def finding(
+    layer: str,
+    location: str,
+    message: str,
+    hint: str | None = None,
+    severity: Severity = "error",
+    code: str = "invalid",
+    rule: str | None = None,
+) -> Issue:
+    """An :class:`Issue`, with its arguments in the order the layers write them."""
+    return Issue(location, severity, layer, message, hint, code, rule)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,15 +86,133 @@ class SchemaValidators:
         return self._definitions
 
     def _compile(self, sliced: dict[str, Any]) -> Validator:
-        from jsonschema import Draft6Validator
-
         definitions: dict[str, Any] = sliced["definitions"]
         for name, definition in definitions.items():
             self._names[id(definition)] = name
         for definition in definitions.values():
             _link(definition, definitions)
-        validator: Validator = Draft6Validator(definitions[sliced["root"]])
+        validator: Validator = _fast_draft6()(definitions[sliced["root"]])
         return validator
+
+
+@cache
+def _fast_draft6() -> type[Validator]:
+    """Draft 6 with ``properties`` and ``items`` checking primitive leaves in place.
+
+    Most nodes of a resource are primitives whose schema is only ``type``/``pattern``/``enum``
+    /``const``; plain ``jsonschema`` builds a validator object for each (``descend``), which
+    is most of its time. Leaves are checked here with the same rules and messages; everything
+    else descends as usual.
+    """
+    from jsonschema import Draft6Validator, validators
+
+    leaves: dict[int, _Leaf | None] = {}
+
+    def leaf_of(schema: Any) -> _Leaf | None:
+        key = id(schema)
+        if key not in leaves:
+            leaves[key] = _Leaf.of(schema)
+        return leaves[key]
+
+    def check(validator: Any, value: Any, schema: Any, path: str | int) -> Iterator[SchemaError]:
+        leaf = leaf_of(schema)
+        if leaf is None:
+            yield from validator.descend(value, schema, path=path)
+            return
+        for error in leaf.errors(value, schema):
+            error.path.appendleft(path)
+            yield error
+
+    def properties(validator: Any, properties: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if name in instance:
+                    yield from check(validator, instance[name], subschema, name)
+
+    def items(validator: Any, items: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        if isinstance(instance, list) and isinstance(items, dict):
+            for index, item in enumerate(instance):
+                yield from check(validator, item, items, index)
+
+    extended: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]
+        Draft6Validator, {"properties": properties, "items": items}
+    )
+    return extended
+
+
+_LEAF_KEYS = frozenset({"type", "pattern", "enum", "const"})
+_JSON_CHECKS = {
+    "string": lambda value: isinstance(value, str),
+    "number": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
+    "integer": lambda value: isinstance(value, int) and not isinstance(value, bool),
+    "boolean": lambda value: isinstance(value, bool),
+}
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """A primitive's schema: JSON type, pattern, enum, const."""
+
+    type: str | None
+    pattern: re.Pattern[str] | None
+    enum: tuple[Any, ...] | None
+    const: Any
+
+    @classmethod
+    def of(cls, schema: Any) -> _Leaf | None:
+        if not isinstance(schema, dict) or not schema.keys() <= _LEAF_KEYS:
+            return None
+        kind = schema.get("type")
+        if kind is not None and kind not in _JSON_CHECKS:
+            return None
+        pattern = schema.get("pattern")
+        enum = schema.get("enum")
+        return cls(
+            kind,
+            re.compile(pattern) if isinstance(pattern, str) else None,
+            tuple(enum) if isinstance(enum, list) else None,
+            schema.get("const", _NO_CONST),
+        )
+
+    def errors(self, value: Any, schema: Any) -> list[SchemaError]:
+        """The errors of ``value`` (an empty list, fast, when it is valid)."""
+        type_ok = self.type is None or _JSON_CHECKS[self.type](value)
+        if (
+            type_ok
+            and (self.pattern is None or not isinstance(value, str) or self.pattern.search(value))
+            and (self.enum is None or any(_same(value, option) for option in self.enum))
+            and (self.const is _NO_CONST or _same(value, self.const))
+        ):
+            return []
+        from jsonschema.exceptions import ValidationError
+
+        def error(message: str, keyword: str, expected: Any) -> SchemaError:
+            return ValidationError(
+                message, validator=keyword, validator_value=expected, instance=value, schema=schema
+            )
+
+        if not type_ok:
+            return [error(f"{value!r} is not of type {self.type!r}", "type", self.type)]
+        found = []
+        if self.pattern is not None and isinstance(value, str) and not self.pattern.search(value):
+            pattern = self.pattern.pattern
+            found.append(error(f"{value!r} does not match {pattern!r}", "pattern", pattern))
+        if self.enum is not None and not any(_same(value, option) for option in self.enum):
+            options = list(self.enum)
+            found.append(error(f"{value!r} is not one of {options!r}", "enum", options))
+        if self.const is not _NO_CONST and not _same(value, self.const):
+            found.append(error(f"{self.const!r} was expected", "const", self.const))
+        return found
+
+
+_NO_CONST = object()
+
+
+def _same(value: Any, expected: Any) -> bool:
+    """JSON equality: ``true`` is not ``1``."""
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return isinstance(value, bool) and isinstance(expected, bool) and value == expected
+    return bool(value == expected)
 
 
 def _reachable(definitions: dict[str, Any], root: str) -> dict[str, Any]:
@@ -119,7 +239,9 @@ def _strip(node: Any, pending: list[str]) -> Any:
             pending.append(target)
             return {"$ref": ref}
         return {
-            key: _strip_properties(value, pending) if key == "properties" else _strip(value, pending)
+            key: _strip_properties(value, pending)
+            if key == "properties"
+            else _strip(value, pending)
             for key, value in node.items()
             if key != "description"
         }
@@ -163,6 +285,7 @@ def check_schema(resource: dict[str, Any], root: str, validators: SchemaValidato
                 f"'{resource_type}' is not an R4 resource type",
                 "use a resource type of FHIR R4 (4.0.1)",
                 "structure",
+                f"unknown-type:{resource_type}",
             )
         ]
     issues: list[Issue] = []

@@ -10,6 +10,7 @@ layer catches those.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -21,13 +22,38 @@ from fhir_case.validation.issues import Issue
 
 LAYER = "structure"
 
+# R4B redesigned these R4 resources: their R4B models reject valid R4 content, so they get
+# only the JSON-level checks here and are left to the schema and profile layers.
+# (tests/validation/test_r4b_models.py recomputes this list from the R4 schema.)
+MODELS_DIFFER_FROM_R4 = frozenset({"Evidence", "EvidenceVariable"})
+
 _TIME_WITHOUT_ZONE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 _FORMAT_ERRORS = ("spec regex", "timezone aware", "does not parse", "outside expected range")
+_JSON_TYPES = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "decimal_type": "a number",
+    "decimal_parsing": "a number",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "list_type": "an array",
+}
 _FORMAT_NAMES = {"date": "date", "dateTime": "date/time", "instant": "instant", "time": "time"}
 
 
 def check_structure(resource: dict[str, Any], root: str) -> list[Issue]:
-    """Structure issues of ``resource`` (a resource or a Bundle) located under ``root``."""
+    """Structure issues of ``resource`` (a resource or a Bundle) located under ``root``.
+
+    Contained resources and a Bundle's entry resources are checked one by one, each against
+    its own model, so that a resource type the R4B models lack fails alone.
+    """
     resource_type = resource.get("resourceType")
     if not isinstance(resource_type, str):
         return [_issue(root, "the resource has no resourceType", 'add "resourceType"', "required")]
@@ -39,14 +65,39 @@ def check_structure(resource: dict[str, Any], root: str) -> list[Issue]:
                 f"unknown resourceType '{resource_type}'",
                 "use an R4 resource type name such as Patient or Observation",
                 "structure",
+                rule=f"unknown-type:{resource_type}",
             )
         ]
+    own, nested = _split_nested(resource)
     issues = list(_empty_content(resource, root, resource))
     try:
-        model.model_validate(resource)
+        if resource_type not in MODELS_DIFFER_FROM_R4:
+            model.model_validate(own)
     except ValidationError as error:
-        issues.extend(_from_pydantic(error, resource, root))
+        empty = {issue.location for issue in issues}
+        issues.extend(i for i in _from_pydantic(error, own, root) if i.location not in empty)
+    for suffix, item in nested:
+        issues.extend(check_structure(item, root + suffix))
     return issues
+
+
+def _split_nested(resource: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    """The resource without its contained and entry resources, and those with their paths."""
+    own = dict(resource)
+    nested: list[tuple[str, Any]] = []
+    contained = resource.get("contained")
+    if isinstance(contained, list) and contained and all(isinstance(c, dict) for c in contained):
+        del own["contained"]
+        nested += [(f".contained[{index}]", item) for index, item in enumerate(contained)]
+    entries = resource.get("entry")
+    if resource.get("resourceType") == "Bundle" and isinstance(entries, list):
+        own["entry"] = []
+        for index, entry in enumerate(entries):
+            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
+                nested.append((f".entry[{index}].resource", entry["resource"]))
+                entry = {key: value for key, value in entry.items() if key != "resource"}
+            own["entry"].append(entry)
+    return own, nested
 
 
 def _empty_content(resource: dict[str, Any], root: str, value: Any) -> Iterator[Issue]:
@@ -70,9 +121,11 @@ def _walk(value: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], 
                 continue
             yield from _check_item(item, [*path, key], False)
     elif isinstance(value, list):
-        primitive = all(not isinstance(item, dict | list) for item in value)
+        # In a primitive array and in its ``_name`` extension sibling, null is a placeholder.
+        placeholders = str(path[-1]).startswith("_") if path else False
+        placeholders = placeholders or all(not isinstance(item, dict | list) for item in value)
         for index, item in enumerate(value):
-            yield from _check_item(item, [*path, index], primitive)
+            yield from _check_item(item, [*path, index], placeholders)
 
 
 def _check_item(
@@ -80,7 +133,7 @@ def _check_item(
 ) -> Iterator[tuple[list[str | int], Any, bool]]:
     if item in ({}, [], "") or item is None:
         yield path, item, in_primitive_array
-    else:
+    elif not (isinstance(item, dict) and "resourceType" in item):  # nested: checked on its own
         yield from _walk(item, path)
 
 
@@ -199,7 +252,10 @@ def _value_issue(
     value = detail.get("input")
     fhir_type = locations.primitive_type(holder.cls, name)
     message = str(detail["msg"]).removeprefix("Value error, ")
-    if isinstance(value, str) and any(text in message for text in _FORMAT_ERRORS):
+    if isinstance(value, str) and (
+        detail["type"] == "string_pattern_mismatch"
+        or any(text in message for text in _FORMAT_ERRORS)
+    ):
         if fhir_type in ("dateTime", "instant") and _TIME_WITHOUT_ZONE.match(value):
             return _issue(
                 where,
@@ -218,6 +274,15 @@ def _value_issue(
         described = _FORMAT_NAMES.get(fhir_type, fhir_type)
         return _issue(
             where, f"Not a valid {described} format: '{value}' ({message})", _format_hint(fhir_type)
+        )
+    wanted = _JSON_TYPES.get(detail["type"])
+    if wanted is not None:
+        kind = f" (a FHIR {fhir_type})" if fhir_type else ""
+        return _issue(
+            where,
+            f"Wrong JSON type: {json.dumps(value)[:60]} is not {wanted}{kind}",
+            f"write {wanted}",
+            "structure",
         )
     expected = f" (expected {fhir_type})" if fhir_type else ""
     return _issue(where, f"{message}{expected}", None, "structure")

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from fhir_case.terminology.register import CodeRegister, load_register
 from fhir_case.validation import locations, ucum
-from fhir_case.validation.issues import Issue, Severity
+from fhir_case.validation.issues import Issue, finding
 
 LAYER = "terminology"
+_issue = partial(finding, LAYER)
 
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
@@ -67,6 +69,8 @@ _CODING_KEYS = frozenset(
     {"id", "extension", "system", "version", "code", "display", "userSelected"}
 )
 _QUANTITY_KEYS = frozenset({"id", "extension", "value", "comparator", "unit", "system", "code"})
+# ContactPoint.system codes: {"system": "phone"} alone is a ContactPoint, not a Coding.
+_CONTACT_SYSTEMS = frozenset({None, "phone", "fax", "email", "pager", "url", "sms", "other"})
 _SNOMED_EXPRESSION = re.compile(r"[:=+{]")
 _SCTID = re.compile(r"[0-9]{6,18}")
 _SEMANTIC_TAG = re.compile(r"\s+\([^()]*\)$")
@@ -83,7 +87,7 @@ def check_terminology(
         if not keys <= _QUANTITY_KEYS and not keys <= _CODING_KEYS:
             continue
         system = item.get("system")
-        if keys <= _CODING_KEYS and ("code" in item or "system" in item):
+        if keys <= _CODING_KEYS and ("code" in item or system not in _CONTACT_SYSTEMS):
             issues.extend(_coding(item, resource, root, path, register))
         elif isinstance(system, str) and system == UCUM and isinstance(item.get("code"), str):
             issues.extend(_ucum(item["code"], resource, root, [*path, "code"]))
@@ -169,11 +173,15 @@ def _ucum(code: str, resource: dict[str, Any], root: str, path: list[str | int])
     hint = (
         f"the UCUM code is probably '{meant}'" if meant else "write a UCUM code, e.g. mg, mL, /min"
     )
+    # A warning, not an error: R4 does not require units to be UCUM codes unless a profile binds
+    # them (the profile layer reports those), and the official examples use 'ea' and 'mEq'.
+    # Strict servers reject such units, and `fhir-case build` refuses them in case files.
     yield _issue(
         locations.fhirpath(root, resource, path),
         f"'{code}' is not a valid UCUM unit: {problem}",
         hint,
-        code="code-invalid",
+        "warning",
+        "code-invalid",
     )
 
 
@@ -239,13 +247,3 @@ def _same_display(given: str, registered: str) -> bool:
         return " ".join(_SEMANTIC_TAG.sub("", text).split()).casefold()
 
     return norm(given) == norm(registered)
-
-
-def _issue(
-    location: str,
-    message: str,
-    hint: str | None,
-    severity: Severity = "error",
-    code: str = "invalid",
-) -> Issue:
-    return Issue(location, severity, LAYER, message, hint, code)

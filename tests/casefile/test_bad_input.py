@@ -105,6 +105,14 @@ DEFECTS = [
         "unverified",
     ),
     Defect(
+        "unit that is not UCUM",
+        "dose: {value: 40, unit: mg/m2}",
+        "dose: {value: 40, unit: mcg}",
+        "unit: mcg",
+        "medications[1].dose.unit",
+        "'mcg' is not a UCUM unit",
+    ),
+    Defect(
         "duplicate id",
         "  - id: tumor-ilium\n",
         "  - id: tumor-rib\n",

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from fhir_case.errors import PackageDownloadError, PackageFormatError, PackageNotFoundError
+from fhir_case.errors import (
+    PackageDownloadError,
+    PackageError,
+    PackageFormatError,
+    PackageNotFoundError,
+)
 from fhir_case.packages import PackageCache, PackageRef, PackageSet, install
 
 US_CORE = PackageRef("hl7.fhir.us.core", "6.1.0")
@@ -103,3 +108,27 @@ def test_missing_dependency_names_who_needs_it(tmp_path: Path, shared_packages: 
     install([str(shared_packages / "hl7.fhir.us.mcode-4.0.0.tgz")], cache, registry=None)
     with pytest.raises(PackageNotFoundError, match=r"needed by hl7\.fhir\.us\.mcode#4\.0\.0"):
         PackageSet.load([str(MCODE)], cache)
+
+
+def test_installed_packages_sort_by_version_number(tmp_path: Path) -> None:
+    for version in ("1.10.0", "1.9.0", "1.9.1"):
+        manifest = tmp_path / f"example.pkg#{version}" / "package" / "package.json"
+        manifest.parent.mkdir(parents=True)
+        manifest.write_text(f'{{"name": "example.pkg", "version": "{version}"}}')
+    versions = [p.ref.version for p in PackageCache(tmp_path).installed()]
+    assert versions == ["1.9.0", "1.9.1", "1.10.0"]
+    assert PackageCache(tmp_path).resolve("example.pkg", "1.9.x").ref.version == "1.9.1"
+
+
+def test_a_cache_that_cannot_be_written_is_a_clear_error(
+    tmp_path: Path, shared_packages: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(PackageError, match="FHIR_PACKAGE_CACHE") as error:
+        install(
+            [str(shared_packages / "hl7.fhir.us.core-6.1.0.tgz")],
+            PackageCache(blocker / "cache"),
+            registry=None,
+        )
+    assert not isinstance(error.value, PackageFormatError)

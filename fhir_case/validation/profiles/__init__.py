@@ -3,11 +3,13 @@
 What it checks, for the base definition of each resource, every profile in ``meta.profile``
 and (as the HL7 validator does in R4) the core vital-signs profile an Observation's LOINC code
 calls for: cardinality (also of slices), fixed and pattern values, required bindings (value
-sets expanded from the packages; a value set that cannot be expanded locally is not checked),
-codes of complete CodeSystems in the packages, invariants of severity error (FHIRPath with
-fhirpathpy; the ones it cannot evaluate are skipped and counted in ``Stats``), reference target
-types and target profiles (for references that resolve inside the Bundle), and slicing by
-value, pattern, type and extension-URL discriminators. Data-type definitions apply below every
+sets expanded from the packages; of one that cannot be expanded locally only its code systems
+are checked), codes of complete CodeSystems in the packages, invariants of severity error
+(compiled existence tests, a few native ones, else fhirpathpy; the ones it cannot evaluate are
+skipped and counted in ``Stats``), reference target types and target profiles (for references
+that resolve inside the Bundle or to contained resources), slicing by value, pattern, type,
+profile and extension-URL discriminators, extensions against their definitions (an HL7-namespace
+extension must be defined), and absolute canonicals. Data-type definitions apply below every
 element (``qty-3`` on each Quantity, ``Extension.url`` on each extension).
 
 Not here: JSON types and unknown elements (structure layer), primitive formats (structure and

@@ -8,16 +8,17 @@ definition (so data-type rules such as ``qty-3`` or ``Extension.url`` apply ever
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from fhir_case.validation.issues import Issue, Severity
 from fhir_case.validation.profiles.fhirpath import evaluate_invariant, native_invariant
-from fhir_case.validation.profiles.rules import ElementRule, Invariant, Profile
+from fhir_case.validation.profiles.rules import Discriminator, ElementRule, Invariant, Profile
 from fhir_case.validation.profiles.store import CORE_PREFIX, RuleStore
 from fhir_case.validation.profiles.vitals import vital_signs_profile
 
@@ -52,6 +53,8 @@ _PRIMITIVES = frozenset(
     )
 )
 _RESOURCE_TYPES = frozenset({"Resource", "DomainResource"})
+_DEFINED_NAMESPACES = ("http://hl7.org/fhir/", "http://example.org/", "http://example.com/")
+_CROSS_VERSION = re.compile(r"http://hl7\.org/fhir/[0-9.]+/StructureDefinition/extension-")
 _BACKBONE = frozenset({"BackboneElement", "Element"})
 _DATE_TYPES = frozenset({"date", "dateTime", "instant"})
 _DATE = re.compile(
@@ -73,8 +76,7 @@ class Stats:
     invariants_skipped: set[tuple[str, str]] = field(default_factory=set)  # (key, source)
 
 
-@dataclass(frozen=True)
-class _Item:
+class _Item(NamedTuple):
     value: Any
     location: str
     type_code: str
@@ -114,7 +116,7 @@ class ProfileChecker:
     def __init__(self, store: RuleStore) -> None:
         self.store = store
         self.stats = Stats()
-        self._key_maps: dict[int, tuple[dict[str, ElementRule], dict[str, tuple[str, str]]]] = {}
+        self._indexes: dict[int, _ChildIndex] = {}
 
     def check(
         self, resource: dict[str, Any], location: str, resolver: Resolver | None = None
@@ -126,11 +128,11 @@ class ProfileChecker:
         run.resource(resource, location, resource, sink)
         return _unique(sink)
 
-    def key_map(self, children: dict[str, ElementRule]) -> dict[str, tuple[str, str]]:
-        """JSON property -> (child name, type code) for the children of one element."""
-        cached = self._key_maps.get(id(children))
-        if cached is not None and cached[0] is children:
-            return cached[1]
+    def child_index(self, children: dict[str, ElementRule]) -> _ChildIndex:
+        """How the JSON properties map to the children of one element (computed once)."""
+        index = self._indexes.get(id(children))
+        if index is not None and index.children is children:
+            return index
         mapping: dict[str, tuple[str, str]] = {}
         for name, rule in children.items():
             if rule.is_choice:
@@ -141,15 +143,33 @@ class ProfileChecker:
                 code = rule.types[0].code if rule.types else "BackboneElement"
                 mapping[name] = (name, code)
                 mapping.setdefault("_" + name, (name, code))
-        self._key_maps[id(children)] = (children, mapping)
-        return mapping
+        required = tuple(
+            name
+            for name, rule in children.items()
+            if rule.min > 0 or any(slice_.min > 0 for slice_ in rule.slices)
+        )
+        index = _ChildIndex(children, mapping, required)
+        self._indexes[id(children)] = index
+        return index
+
+
+@dataclass(frozen=True)
+class _ChildIndex:
+    children: dict[str, ElementRule]
+    by_property: dict[str, tuple[str, str]]  # JSON property -> (child name, type code)
+    required: tuple[str, ...]  # children (or their slices) that must be present
 
 
 class _Run:
     """One check: the resolver, and which (resource, profile) pairs were found to conform."""
 
     def __init__(
-        self, checker: ProfileChecker, resolver: Resolver | None, check_formats: bool = False
+        self,
+        checker: ProfileChecker,
+        resolver: Resolver | None,
+        *,
+        check_formats: bool = False,
+        conforms: dict[tuple[int, str], bool] | None = None,
     ) -> None:
         self.checker = checker
         self.store = checker.store
@@ -157,8 +177,8 @@ class _Run:
         # Primitive formats are the structure layer's to report; a target-profile match
         # (does this Patient conform to us-core-patient?) needs them, so it checks dates itself.
         self.check_formats = check_formats
-        self._conforms: dict[tuple[int, str], bool] = {}
-        self._formats: _Run | None = None
+        self._conforms: dict[tuple[int, str], bool] = {} if conforms is None else conforms
+        self._matching: _Run | None = self if check_formats else None
 
     def resource(
         self, resource: dict[str, Any], location: str, root: Any, sink: list[Issue]
@@ -195,10 +215,11 @@ class _Run:
         if key not in self._conforms:
             self._conforms[key] = True  # a reference cycle counts as conforming
             sink: list[Issue] = []
-            if self._formats is None:
-                self._formats = _Run(self.checker, self.resolver, check_formats=True)
-                self._formats._conforms = self._conforms
-            _Walk(self._formats, profile, resource, resource, sink).element(
+            if self._matching is None:
+                self._matching = _Run(
+                    self.checker, self.resolver, check_formats=True, conforms=self._conforms
+                )
+            _Walk(self._matching, profile, resource, resource, sink).element(
                 profile.root, resource, location, profile.type
             )
             self._conforms[key] = not any(issue.is_error for issue in sink)
@@ -234,11 +255,23 @@ class _Walk:
     # -- one element -------------------------------------------------------------------------
 
     def element(self, rule: ElementRule, value: Any, location: str, type_code: str) -> None:
-        # FHIRPath resolves choice elements (value -> valueQuantity) from the element's type.
-        typed_path = (
-            type_code if type_code[:1].isupper() and type_code not in _BACKBONE else rule.path
-        )
-        self.invariants(rule.invariants, value, location, typed_path)
+        if value is None:  # a primitive with only an extension (``_birthDate``): nothing to check
+            return
+        if type_code == "canonical" and not _valid_canonical(value):
+            self.report(
+                location,
+                "Canonical URLs must be absolute URLs if they are not fragment references "
+                f"({value})",
+                code="value",
+                rule=f"canonical:{rule.id}",
+                hint="use the absolute canonical URL (http://...), or #id for a contained resource",
+            )
+        if rule.invariants:
+            # FHIRPath resolves choice elements (value -> valueQuantity) from the element's type.
+            typed_path = (
+                type_code if type_code[:1].isupper() and type_code not in _BACKBONE else rule.path
+            )
+            self.invariants(rule.invariants, value, location, typed_path)
         if self.run.check_formats and type_code in _DATE_TYPES and not _valid_date(value):
             self.report(
                 location,
@@ -288,59 +321,88 @@ class _Walk:
             and rule is not self.profile.root
             and not any(t.profiles for t in rule.types)
         ):
-            extension_url = value.get("url")
-            if isinstance(extension_url, str) and extension_url.startswith("http"):
-                self.apply_type_profile(extension_url, value, location, type_code, quiet=True)
-        children = rule.children
-        type_profile = None
-        if rule is self.profile.root or type_code in _PRIMITIVES:
-            pass
-        elif not children or rule.content_reference:
-            type_profile = self.type_definition(rule, type_code)
-            if type_profile is not None and type_profile is not self.profile:
-                _Walk(self.run, type_profile, self.resource, self.root, self.sink).element(
-                    type_profile.root, value, location, type_code
+            self.extension(value, location)
+        if type_code not in _PRIMITIVES:
+            self.descend(rule, value, location, type_code)
+
+    def descend(
+        self, rule: ElementRule, value: dict[str, Any], location: str, type_code: str
+    ) -> None:
+        """Check below a complex value: by the children the profile lists, else by its type."""
+        if rule is not self.profile.root and (not rule.children or rule.content_reference):
+            definition = self.type_definition(rule, type_code)
+            if definition is not None:
+                _Walk(self.run, definition, self.resource, self.root, self.sink).element(
+                    definition.root, value, location, type_code
                 )
-                return
-            children = type_profile.root.children if type_profile is not None else {}
-        else:
+            return
+        if rule is not self.profile.root:
+            # The profile constrains the children; the type's own invariants (qty-3) still apply.
             base_type = self.store.core_profile(type_code)
             if base_type is not None:
                 self.invariants(base_type.root.invariants, value, location, type_code)
-        if children:
-            self.children(children, value, location)
+        self.children(rule.children, value, location)
 
     def type_definition(self, rule: ElementRule, type_code: str) -> Profile | None:
         if rule.content_reference:
             target = _find_by_id(self.profile.root, rule.content_reference.lstrip("#"))
             if target is None:
                 return None
-            return Profile(
-                self.profile.url,
-                self.profile.version,
-                self.profile.name,
-                self.profile.type,
-                self.profile.kind,
-                self.profile.derivation,
-                target,
-            )
+            return dataclasses.replace(self.profile, root=target)
         if type_code in ("BackboneElement", "Element") or not type_code:
             return None
         return self.store.core_profile(type_code)
 
+    def extension(self, value: dict[str, Any], location: str) -> None:
+        """Check an extension against its definition, found by its URL."""
+        url = value.get("url")
+        if not isinstance(url, str) or "://" not in url:
+            return
+        definition = self.store.profile(url)
+        if definition is not None:
+            if definition.type == "Extension":
+                _Walk(self.run, definition, self.resource, self.root, self.sink).element(
+                    definition.root, value, location, "Extension"
+                )
+            return
+        # Like the HL7 validator: an extension from HL7's own namespace (or an example domain)
+        # must be defined somewhere; other publishers' extensions are allowed unseen.
+        if url.startswith(_DEFINED_NAMESPACES) and not _CROSS_VERSION.match(url):
+            self.report(
+                location,
+                f"The extension {url} could not be found so is not allowed here",
+                code="structure",
+                rule=f"unknown-extension:{url}",
+                hint="correct the URL, or install the package that defines it "
+                "(fhir-case packages install NAME#VERSION)",
+            )
+
+    def primitive_extensions(self, content: Any, location: str) -> None:
+        """The extensions of a primitive (``_gender``), located at the primitive."""
+        definition = self.store.core_profile("Extension")
+        holders = list(_items(content, location, "", "Element"))
+        for holder in holders:
+            extensions = holder.value.get("extension") if isinstance(holder.value, dict) else None
+            for index, extension in enumerate(extensions if isinstance(extensions, list) else ()):
+                if not isinstance(extension, dict) or definition is None:
+                    continue
+                where = f"{holder.location}.extension[{index}]"
+                walk = _Walk(self.run, definition, self.resource, self.root, self.sink)
+                walk.element(definition.root, extension, where, "Extension")
+                self.extension(extension, where)
+
     def apply_type_profile(
-        self, url: str, value: dict[str, Any], location: str, type_code: str, quiet: bool = False
+        self, url: str, value: dict[str, Any], location: str, type_code: str
     ) -> None:
         profile = self.store.profile(url)
         if profile is None:
-            if not quiet:
-                self.report(
-                    location,
-                    f"Profile {url} (used by {self.profile.label}) is not in the loaded packages",
-                    code="not-found",
-                    rule=f"unknown-profile:{url}",
-                    severity="warning",
-                )
+            self.report(
+                location,
+                f"Profile {url} (used by {self.profile.label}) is not in the loaded packages",
+                code="not-found",
+                rule=f"unknown-profile:{url}",
+                severity="warning",
+            )
             return
         if profile.type != type_code:
             return
@@ -353,34 +415,46 @@ class _Walk:
     def children(
         self, children: dict[str, ElementRule], value: dict[str, Any], location: str
     ) -> None:
-        key_map = self.run.checker.key_map(children)
+        index = self.run.checker.child_index(children)
         found: dict[str, list[_Item]] = {}
         for key, content in value.items():
-            target = key_map.get(key)
+            target = index.by_property.get(key)
             if target is None:
                 self.wrong_choice_type(children, key, location)
                 continue
             name, type_code = target
-            if key.startswith("_"):
+            if key[0] == "_":
                 if key[1:] not in value:  # only an extension on a primitive: it is present
                     found.setdefault(name, []).extend(_items(content, location, key[1:], type_code))
+                self.primitive_extensions(content, f"{location}.{key[1:]}")
                 continue
-            rule = children[name]
-            element_location = (
+            where = (
                 f"{location}.{name[:-3]}.ofType({type_code})"
-                if rule.is_choice
+                if name[-1] == "]"
                 else f"{location}.{key}"
             )
-            found.setdefault(name, []).extend(_items(content, element_location, "", type_code))
-        for name, rule in children.items():
-            items = found.get(name, [])
-            self.cardinality(rule, len(items), location)
+            items = found.setdefault(name, [])
+            if isinstance(content, list):
+                items.extend(
+                    _Item(item, f"{where}[{i}]", type_code)
+                    for i, item in enumerate(content)
+                    if item is not None
+                )
+            elif content is not None:
+                items.append(_Item(content, where, type_code))
+        for name in index.required:
+            if name not in found:
+                found[name] = []
+        for name, items in found.items():
+            rule = children[name]
+            count = len(items)
+            if count < rule.min or (rule.max is not None and count > rule.max):
+                self.cardinality(rule, count, location)
             if rule.slices:
                 self.slicing(rule, items, location)
             else:
                 for item in items:
-                    if not item.location.endswith("#extension-only"):
-                        self.element(rule, item.value, item.location, item.type_code)
+                    self.element(rule, item.value, item.location, item.type_code)
 
     def wrong_choice_type(self, children: dict[str, ElementRule], key: str, location: str) -> None:
         for name, rule in children.items():
@@ -487,33 +561,71 @@ class _Walk:
 
     def slice_undecidable(self, rule: ElementRule, slice_: ElementRule) -> bool:
         """Whether membership of this slice cannot be decided from local content."""
-        for discriminator in rule.discriminators:
-            if discriminator.type == "type":
-                continue
-            if discriminator.type not in ("value", "pattern"):
-                return True
-            if self.discriminator_expectation(discriminator.path, slice_) is None:
-                return True
-        return not rule.discriminators
+        return not rule.discriminators or any(
+            self.discriminator_test(d, slice_) is None for d in rule.discriminators
+        )
 
     def in_slice(self, rule: ElementRule, slice_: ElementRule, item: _Item) -> bool | None:
         """Whether an item belongs to a slice; None when the discriminators cannot tell."""
         if not rule.discriminators:
             return None
         for discriminator in rule.discriminators:
-            if discriminator.type == "type":
-                if item.type_code not in slice_.type_codes:
-                    return False
-                continue
-            if discriminator.type not in ("value", "pattern"):
+            test = self.discriminator_test(discriminator, slice_)
+            verdict = None if test is None else test(item)
+            if verdict is None:
                 return None
-            expected = self.discriminator_expectation(discriminator.path, slice_)
-            if expected is None:
-                return None
-            values = list(_follow(item.value, discriminator.path))
-            if not any(expected(v) for v in values):
+            if not verdict:
                 return False
         return True
+
+    def discriminator_test(
+        self, discriminator: Discriminator, slice_: ElementRule
+    ) -> Callable[[_Item], bool | None] | None:
+        """A test of one discriminator for one slice; None when it cannot be decided locally
+        (the test itself gives None for an item it cannot judge)."""
+        path = discriminator.path
+        if discriminator.type == "type":
+            if path == "$this":
+                codes = slice_.type_codes
+                return lambda item: item.type_code in codes
+            target = _descendant(slice_, path)
+            if target is None or not target.types or set(target.type_codes) & _RESOURCE_TYPES:
+                return None
+            expected = set(target.type_codes)
+            # Below an element, a type discriminator tells resources apart (Bundle.entry.resource).
+            return lambda item: any(
+                isinstance(v, dict) and v.get("resourceType") in expected
+                for v in _follow(item.value, path)
+            )
+        if discriminator.type == "profile" and path in ("resolve()", "$this.resolve()"):
+            wanted = [self.store.profile(url) for t in slice_.types for url in t.target_profiles]
+            profiles = [profile for profile in wanted if profile is not None]
+            return (lambda item: self.refers_to(item.value, profiles)) if profiles else None
+        if discriminator.type not in ("value", "pattern"):
+            return None  # exists and other profile discriminators are not decided here
+        expectation = self.discriminator_expectation(path, slice_)
+        if expectation is None:
+            return None
+        return lambda item: any(expectation(v) for v in _follow(item.value, path))
+
+    def refers_to(self, value: Any, profiles: list[Profile]) -> bool | None:
+        """Whether a reference points at a resource that conforms to one of the profiles."""
+        reference = value.get("reference") if isinstance(value, dict) else None
+        matches = self.resolve(reference) if isinstance(reference, str) else []
+        if not matches:
+            return None  # the target is not here to look at: the slice is not judged
+        return any(
+            target.get("resourceType") == profile.type
+            and (profile.is_base or self.run.conforms(target, target_location, profile))
+            for target, target_location in matches
+            for profile in profiles
+        )
+
+    def resolve(self, reference: str) -> list[tuple[dict[str, Any], str]]:
+        """The resources a reference points at: contained (``#id``) or in the Bundle."""
+        if reference.startswith("#"):
+            return _contained(self.root, reference[1:])
+        return self.run.resolver(reference) if self.run.resolver is not None else []
 
     def discriminator_expectation(
         self, path: str, slice_: ElementRule
@@ -525,10 +637,7 @@ class _Walk:
             if profiles:
                 wanted = profiles[0].partition("|")[0]
                 return lambda value: value == wanted
-        target: ElementRule | None = slice_
-        if path != "$this":
-            for step in path.split("."):
-                target = target.children.get(step) if target is not None else None
+        target = _descendant(slice_, path)
         if target is None:
             return None
         if target.fixed is not None:
@@ -539,9 +648,9 @@ class _Walk:
             return lambda value: _matches_pattern(value, pattern)
         if target.binding is not None:
             expansion = self.store.expansion(target.binding)
-            if expansion is not None:
-                codes = expansion.codes
-                return lambda value: bool(_codes_of(value) & codes)
+            if expansion is not None and expansion.codes is not None:
+                known = expansion
+                return lambda value: any(known.contains(s, c) for s, c in _codes_of(value))
         return None
 
     # -- values: invariants, bindings, codes, references ---------------------------------------
@@ -559,12 +668,14 @@ class _Walk:
             native = native_invariant(invariant.expression)
             if native is not None:
                 result: bool | None = native(value, self.root)
-            elif invariant.ast is None or skip_key in stats.invariants_skipped:
-                stats.invariants_skipped.add(skip_key)
+            elif skip_key in stats.invariants_skipped:
                 continue
             else:
-                result = evaluate_invariant(
-                    invariant.ast, value, element_path, self.resource, self.root
+                tree = self.store.fhirpath_tree(invariant.expression)
+                result = (
+                    None
+                    if tree is None
+                    else evaluate_invariant(tree, value, element_path, self.resource, self.root)
                 )
             if result is None:
                 # Not evaluable by fhirpathpy (htmlChecks(), ...): skipped from now on, counted.
@@ -592,31 +703,27 @@ class _Walk:
         if expansion is None:
             return
         if isinstance(value, str):
-            if expansion.has_code(value):
-                return
-            shown = value
-        elif type_code == "CodeableConcept" and isinstance(value, dict):
-            codings = value.get("coding")
-            if not isinstance(codings, list) or not codings or _codes_of(value) & expansion.codes:
-                return
-            shown = ", ".join(
-                f"{c.get('system')}#{c.get('code')}" for c in codings if isinstance(c, dict)
-            )
-        elif isinstance(value, dict) and "code" in value:
-            if _codes_of(value) & expansion.codes or (
-                type_code == "Quantity" and "system" not in value
-            ):
-                return
-            shown = f"{value.get('system')}#{value.get('code')}"
+            codes: set[tuple[str | None, str]] = {(None, value)}
+        elif isinstance(value, dict) and not (type_code == "Quantity" and "system" not in value):
+            codes = _codes_of(value)
         else:
+            return  # a Quantity without a system: qty-3 and the cardinality rules say so
+        verdicts = {expansion.contains(system, code) for system, code in codes}
+        if not codes or True in verdicts or None in verdicts:
             return
+        shown = ", ".join(
+            sorted(code if system is None else f"{system}#{code}" for system, code in codes)
+        )
+        hint = f"use a code from {value_set}"
+        if expansion.codes is None and expansion.systems:
+            hint += f" (it holds codes of {', '.join(sorted(expansion.systems))} only)"
         self.report(
             location,
             f"The value provided ({shown}) was not found in the value set '{expansion.name}' "
             f"({value_set}), and a code is required from this value set",
             code="code-invalid",
             rule=f"binding:{rule.id}{self.suffix}",
-            hint=f"use a code from {value_set}",
+            hint=hint,
         )
 
     def known_code(self, value: dict[str, Any], location: str) -> None:
@@ -636,7 +743,7 @@ class _Walk:
     def reference(self, rule: ElementRule, value: dict[str, Any], location: str) -> None:
         reference = value.get("reference")
         targets = [p for t in rule.types if t.code == "Reference" for p in t.target_profiles]
-        if not isinstance(reference, str) or not targets or reference.startswith("#"):
+        if not isinstance(reference, str) or not targets:
             return
         allowed: list[tuple[str, Profile]] = []
         for url in targets:
@@ -648,8 +755,7 @@ class _Walk:
         types = list(dict.fromkeys(t for t, _ in allowed))
         if "Resource" in types:
             return
-        resolver = self.run.resolver
-        matches = resolver(reference) if resolver is not None else []
+        matches = self.resolve(reference)
         # Only references that resolve are checked: a relative reference to a server the
         # validator cannot see is not judged by its text (as the HL7 validator does).
         for target, target_location in matches:
@@ -686,7 +792,7 @@ def _items(content: Any, location: str, _name: str, type_code: str) -> Iterator[
     if _name:  # extension-only primitive: counts, but there is no value to check
         count = len(content) if isinstance(content, list) else 1
         for _ in range(count):
-            yield _Item(None, "#extension-only", type_code)
+            yield _Item(None, location, type_code)
         return
     if isinstance(content, list):
         for index, item in enumerate(content):
@@ -706,6 +812,29 @@ def _valid_date(value: Any) -> bool:
         except ValueError:
             return False
     return not match["m"] or 1 <= int(match["m"]) <= 12
+
+
+def _descendant(rule: ElementRule, path: str) -> ElementRule | None:
+    """The element at a dotted path below a rule (``$this``: the rule itself)."""
+    target: ElementRule | None = rule
+    if path != "$this":
+        for step in path.split("."):
+            target = target.children.get(step) if target is not None else None
+    return target
+
+
+def _contained(root: Any, id_: str) -> list[tuple[dict[str, Any], str]]:
+    """The contained resource with this id (``#id`` references), described for messages."""
+    contained = root.get("contained") if isinstance(root, dict) else None
+    return [
+        (resource, f"the contained resource #{id_}")
+        for resource in (contained if isinstance(contained, list) else ())
+        if isinstance(resource, dict) and resource.get("id") == id_
+    ]
+
+
+def _valid_canonical(value: Any) -> bool:
+    return not isinstance(value, str) or value.startswith("#") or ":" in value.partition("|")[0]
 
 
 def _follow(value: Any, path: str) -> Iterator[Any]:
@@ -736,15 +865,15 @@ def _matches_pattern(value: Any, pattern: Any) -> bool:
     return bool(value == pattern)
 
 
-def _codes_of(value: Any) -> set[tuple[str, str]]:
-    """(system, code) pairs of a Coding, CodeableConcept or Quantity."""
+def _codes_of(value: Any) -> set[tuple[str | None, str]]:
+    """(system, code) pairs of a Coding, CodeableConcept or Quantity (system None if absent)."""
     if not isinstance(value, dict):
         return set()
     codings = value.get("coding") if "coding" in value else [value]
     return {
-        (str(c.get("system")), str(c.get("code")))
+        (c["system"] if isinstance(c.get("system"), str) else None, str(c["code"]))
         for c in (codings if isinstance(codings, list) else [])
-        if isinstance(c, dict) and "code" in c
+        if isinstance(c, dict) and isinstance(c.get("code"), str)
     }
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fhir_case.validation.profiles.fhirpath import parse_invariant
-
 # Element invariants this layer leaves to others: ele-1 (empty elements) is the structure
 # layer's; dom-6 and the like are warnings and are never evaluated (only severity error is).
 _LEFT_TO_OTHER_LAYERS = frozenset({"ele-1"})
@@ -30,7 +28,6 @@ class Invariant:
     human: str
     expression: str
     source: str  # canonical of the StructureDefinition that defined it
-    ast: dict[str, Any] | None  # parsed FHIRPath, None when fhirpathpy cannot parse it
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,6 @@ class Profile:
     version: str | None
     name: str
     type: str  # the resource or data type it constrains
-    kind: str
     derivation: str | None
     root: ElementRule
 
@@ -115,7 +111,6 @@ def compile_profile(sd: dict[str, Any]) -> Profile:
         version=sd.get("version"),
         name=str(sd.get("name") or sd.get("id") or url),
         type=str(sd.get("type")),
-        kind=str(sd.get("kind")),
         derivation=sd.get("derivation"),
         root=root,
     )
@@ -167,7 +162,6 @@ def _compile_element(element: dict[str, Any], source: str) -> ElementRule:
                 human=str(c.get("human", "")),
                 expression=str(c["expression"]),
                 source=str(c.get("source") or source),
-                ast=parse_invariant(str(c["expression"])),
             )
             for c in element.get("constraint", ())
             if c.get("severity") == "error"

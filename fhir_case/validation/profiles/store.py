@@ -1,9 +1,10 @@
 """Compiled rules, loaded on demand and kept in an on-disk cache keyed by the package contents.
 
-Each compiled profile, value set expansion and code list is one small pickle under
-``<user cache>/rules/<format>-<package set fingerprint>/``: a cold process reads only the rules
-it needs and never re-parses the packages' JSON. A changed package (or a new rule format)
-gives a new folder; an unreadable cache file is recompiled.
+Each compiled profile, value set expansion, code list and FHIRPath parse tree is one small
+pickle under ``<user cache>/rules/profiles-<key>/``, the key a hash of the package set's
+fingerprint and of the compiler's source: a cold process reads only the rules it needs and
+never re-parses the packages' JSON. A changed package or compiler gives a new folder; an
+unreadable cache file is recompiled.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import pickle
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 from fhir_case.fileio import write_atomic
 from fhir_case.packages import PackageSet
 from fhir_case.packages.cache import user_cache_dir
+from fhir_case.validation.profiles import fhirpath, rules, valuesets
 from fhir_case.validation.profiles.rules import Profile, compile_profile
 from fhir_case.validation.profiles.valuesets import (
     CodeSystemCodes,
@@ -25,8 +28,8 @@ from fhir_case.validation.profiles.valuesets import (
     expand,
 )
 
-# Bump when the compiled classes change: old caches are then ignored.
-RULES_FORMAT = "r1"
+# The compiled form depends on the compiler's code: a new version of it gets a new cache folder.
+_COMPILER_MODULES = (rules, valuesets, fhirpath)
 CORE_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
 
 T = TypeVar("T")
@@ -39,20 +42,35 @@ class RuleStore:
     def __init__(self, packages: PackageSet, cache_dir: Path | None = None) -> None:
         self.packages = packages
         root = cache_dir if cache_dir is not None else user_cache_dir()
-        self.folder = root / "rules" / f"{RULES_FORMAT}-{packages.fingerprint[:40]}"
+        key = hashlib.sha256(f"{_compiler_fingerprint()}\n{packages.fingerprint}".encode())
+        self.folder = root / "rules" / f"profiles-{key.hexdigest()[:40]}"
         self._memo: dict[tuple[str, str], Any] = {}
+        self._profiles: dict[str, Profile | None] = {}  # the hottest lookup, without a tuple key
         self.compiled = 0  # how many items this process had to compile (cache misses)
+        self.cache_error: OSError | None = None  # why the cache could not be written, if so
 
     def profile(self, canonical: str) -> Profile | None:
         """The compiled StructureDefinition with this canonical, or None if no package has it."""
-        return self._get("sd", canonical, self._compile_profile)
+        try:
+            return self._profiles[canonical]
+        except KeyError:
+            profile = self._profiles[canonical] = self._get("sd", canonical, self._compile_profile)
+            return profile
 
     def core_profile(self, type_name: str) -> Profile | None:
         return self.profile(CORE_PREFIX + type_name)
 
     def expansion(self, canonical: str) -> Expansion | None:
-        """The local expansion of a value set, or None when it cannot be expanded locally."""
+        """What the packages tell of a value set's codes, or None when no package has it."""
         return self._get("vs", canonical, self._expand)
+
+    def fhirpath_tree(self, expression: str) -> dict[str, Any] | None:
+        """The parse tree of an invariant for fhirpathpy (None if it cannot parse it).
+
+        Kept apart from the profiles: most invariants never need it (see ``native_invariant``),
+        and one tree serves every profile that repeats the invariant.
+        """
+        return self._get("fp", expression, fhirpath.parse_invariant)
 
     def code_system(self, url: str) -> CodeSystemCodes | None:
         """The codes of a complete CodeSystem in the packages, or None."""
@@ -72,7 +90,11 @@ class RuleStore:
             self._memo[memo_key] = None  # a value set that includes itself expands to nothing
             value = build(key)
             self.compiled += 1
-            write_atomic(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            if self.cache_error is None:
+                try:
+                    write_atomic(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+                except OSError as error:  # a read-only or full disk: validate without caching
+                    self.cache_error = error
         self._memo[memo_key] = value
         return value
 
@@ -91,3 +113,11 @@ class RuleStore:
     def _code_system(self, url: str) -> CodeSystemCodes | None:
         cs = self.packages.code_system(url)
         return code_system_codes(cs) if cs is not None else None
+
+
+@cache
+def _compiler_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for module in _COMPILER_MODULES:
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()

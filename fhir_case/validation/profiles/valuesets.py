@@ -18,11 +18,24 @@ Code = tuple[str, str]  # (system, code)
 
 @dataclass(frozen=True)
 class Expansion:
-    name: str
-    codes: frozenset[Code]
+    """What is known of a value set: all its codes, or at least the systems they come from."""
 
-    def has_code(self, code: str) -> bool:
-        return any(c == code for _, c in self.codes)
+    name: str
+    codes: frozenset[Code] | None  # None: not expandable locally
+    systems: frozenset[str] | None = None  # None: not known either
+
+    def contains(self, system: str | None, code: str) -> bool | None:
+        """Whether the code is in the value set; None when that cannot be known locally.
+
+        ``system`` None is a bare ``code`` element: any system matches.
+        """
+        if self.codes is not None:
+            if system is None:
+                return any(c == code for _, c in self.codes)
+            return (system, code) in self.codes
+        if self.systems is not None and system is not None and system not in self.systems:
+            return False  # e.g. a LOINC code in a value set of SNOMED CT concepts only
+        return None
 
 
 @dataclass(frozen=True)
@@ -53,25 +66,30 @@ def expand(
     vs: dict[str, Any],
     code_system: Callable[[str], CodeSystemCodes | None],
     value_set: Callable[[str], Expansion | None],
-) -> Expansion | None:
-    """Expand a ValueSet resource, or None when it cannot be expanded locally."""
+) -> Expansion:
+    """Expand a ValueSet resource as far as local content allows."""
     name = str(vs.get("title") or vs.get("name") or vs.get("url"))
     compose = vs.get("compose")
     if not compose:
         contains = (vs.get("expansion") or {}).get("contains")
-        return Expansion(name, frozenset(_contained(contains))) if contains else None
-    included: set[Code] = set()
+        if not contains:
+            return Expansion(name, None)
+        codes = frozenset(_contained(contains))
+        return Expansion(name, codes, frozenset(system for system, _ in codes))
+    included: set[Code] | None = set()
+    systems: set[str] | None = set()
     for include in compose.get("include", ()):
-        codes = _part(include, code_system, value_set)
-        if codes is None:
-            return None
-        included |= codes
+        part_codes, part_systems = _part(include, code_system, value_set)
+        included = None if included is None or part_codes is None else included | part_codes
+        systems = None if systems is None or part_systems is None else systems | part_systems
     for exclude in compose.get("exclude", ()):
-        codes = _part(exclude, code_system, value_set)
-        if codes is None:
-            return None
-        included -= codes
-    return Expansion(name, frozenset(included))
+        part_codes, _ = _part(exclude, code_system, value_set)
+        included = None if included is None or part_codes is None else included - part_codes
+    return Expansion(
+        name,
+        None if included is None else frozenset(included),
+        None if systems is None else frozenset(systems),
+    )
 
 
 def _contained(contains: Iterable[dict[str, Any]]) -> Iterable[Code]:
@@ -85,30 +103,49 @@ def _part(
     part: dict[str, Any],
     code_system: Callable[[str], CodeSystemCodes | None],
     value_set: Callable[[str], Expansion | None],
-) -> set[Code] | None:
+) -> tuple[set[Code] | None, set[str] | None]:
+    """The codes of one include or exclude (None if unknown), and the systems they come from."""
     codes: set[Code] | None = None
+    systems: set[str] | None = None
+    known = True
     system = part.get("system")
     if system:
         system = str(system)
+        systems = {system}
         if part.get("concept"):
             codes = {(system, str(c["code"])) for c in part["concept"]}
         else:
-            cs = code_system(system)
-            if cs is None:
-                return None
-            selected = set(cs.parents)
-            for flt in part.get("filter", ()):
-                chosen = _filter(cs, flt)
-                if chosen is None:
-                    return None
-                selected &= chosen
-            codes = {(system, code) for code in selected}
+            codes = _whole_or_filtered(system, part.get("filter", ()), code_system)
+            known = codes is not None
     for url in part.get("valueSet", ()):
         expansion = value_set(str(url))
         if expansion is None:
+            return None, systems
+        if expansion.codes is None:
+            known = False
+        elif known:
+            codes = set(expansion.codes) if codes is None else codes & expansion.codes
+        if expansion.systems is None:
+            continue
+        systems = set(expansion.systems) if systems is None else systems & expansion.systems
+    return (codes if known else None), systems
+
+
+def _whole_or_filtered(
+    system: str,
+    filters: Iterable[dict[str, Any]],
+    code_system: Callable[[str], CodeSystemCodes | None],
+) -> set[Code] | None:
+    cs = code_system(system)
+    if cs is None:
+        return None
+    selected = set(cs.parents)
+    for flt in filters:
+        chosen = _filter(cs, flt)
+        if chosen is None:
             return None
-        codes = set(expansion.codes) if codes is None else codes & expansion.codes
-    return codes
+        selected &= chosen
+    return {(system, code) for code in selected}
 
 
 def _filter(cs: CodeSystemCodes, flt: dict[str, Any]) -> set[str] | None:

@@ -63,9 +63,11 @@ def vital_signs_profile(observation: dict[str, Any]) -> str | None:
     if not isinstance(codings, list):
         return None
     loinc = {
-        c.get("code")
+        c["code"]
         for c in codings
-        if isinstance(c, dict) and c.get("system") == "http://loinc.org"
+        if isinstance(c, dict)
+        and c.get("system") == "http://loinc.org"
+        and isinstance(c.get("code"), str)
     }
     for profile, codes in _LOINC_PROFILES:
         if loinc & codes:
