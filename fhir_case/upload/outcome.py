@@ -58,3 +58,9 @@ def summarize(issues: tuple[OutcomeIssue, ...], limit: int = 5) -> str:
     if len(issues) > limit:
         lines.append(f"  - ... and {len(issues) - limit} more")
     return "\n".join(lines)
+
+
+def mentions(text: str, name: str) -> bool:
+    """``name`` (a fullUrl or ``Type/id``) occurs in ``text`` as a whole: Patient/1 is not in
+    Patient/12."""
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) is not None

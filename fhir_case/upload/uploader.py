@@ -1,12 +1,12 @@
 """Upload and delete a prepared bundle: check the server, look, write, map, read back.
 
-The flow for one bundle (see :func:`upload`):
+The flow for one bundle (:meth:`Uploader.upload`):
 
 1. ``GET [base]/metadata`` once per client: FHIR 4.0.x and transaction support (or batch, when
    the caller asked for it) or a :class:`~fhir_case.errors.ServerCapabilityError`;
 2. look up what the server already holds for each entry (one batch of reads), which tells
    created / updated / unchanged apart;
-3. POST the transaction (retried only because every entry is idempotent);
+3. POST the transaction (retried after a failure only because every entry is idempotent);
 4. map each entry's fullUrl to the server's ``Type/id`` from the transaction-response;
 5. read every resource back (one batch) and compare it with what was sent
    (:mod:`fhir_case.upload.compare`).
@@ -32,7 +32,13 @@ from fhir_case.errors import (
 )
 from fhir_case.upload.client import FhirClient
 from fhir_case.upload.compare import differences
-from fhir_case.upload.outcome import OutcomeIssue, errors_of, parse_outcome, summarize
+from fhir_case.upload.outcome import (
+    OutcomeIssue,
+    errors_of,
+    mentions,
+    parse_outcome,
+    summarize,
+)
 from fhir_case.upload.prepare import PreparedBundle, PreparedEntry, is_idempotent
 from fhir_case.upload.references import relative
 
@@ -269,7 +275,9 @@ class Uploader:
         found = [
             e
             for e in prepared.entries
-            if e.index in named or e.full_url in text or ("?" not in e.lookup and e.lookup in text)
+            if e.index in named
+            or mentions(text, e.full_url)
+            or ("?" not in e.lookup and mentions(text, e.lookup))
         ]
         if found:
             return found

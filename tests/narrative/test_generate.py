@@ -281,6 +281,7 @@ CASE_BUNDLES = sorted((Path(__file__).parents[2] / "bundles").glob("*.json"))
 def test_the_case_bundles_exist() -> None:
     assert [p.name for p in CASE_BUNDLES] == [
         "mpnst-chen-2024.collection.json",
+        "mpnst-chen-2024.document.json",
         "mpnst-chen-2024.transaction.json",
     ]
 

@@ -98,7 +98,7 @@ def test_retry_after_beyond_the_time_limit_gives_up_at_once(proxy: FaultProxy) -
         started = time.monotonic()
         with pytest.raises(FhirServerError, match="asked to wait 3600 s"):
             fhir.metadata()
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 2.5  # not the 5 s limit: it gave up at once
     assert len(proxy.seen) == 1
 
 

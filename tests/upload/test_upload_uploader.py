@@ -1,4 +1,4 @@
-"""Pure parts of the uploader: the capability check, and OperationOutcome parsing."""
+"""Pure parts of the uploader: the capability check."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from fhir_case.errors import ServerCapabilityError
-from fhir_case.upload.outcome import parse_outcome, summarize
 from fhir_case.upload.uploader import check_capability
 
 
@@ -39,25 +38,3 @@ def test_batch_is_offered_when_transactions_are_missing() -> None:
     assert check_capability(statement("4.0.1", "batch"), batch=True).batch
     with pytest.raises(ServerCapabilityError, match="nor batch"):
         check_capability(statement("4.0.1"))
-
-
-def test_hapi_codes_are_picked_out_of_the_outcome() -> None:
-    outcome = {
-        "resourceType": "OperationOutcome",
-        "issue": [
-            {
-                "severity": "error",
-                "code": "processing",
-                "diagnostics": "HAPI-0450: Failed to parse request body as JSON resource.",
-            },
-            {"severity": "warning", "code": "informational", "details": {"text": "a note"}},
-        ],
-    }
-    issues = parse_outcome(outcome)
-    assert issues[0].hapi_code == "HAPI-0450" and issues[1].hapi_code is None
-    assert issues[1].diagnostics == "a note"
-    assert summarize(issues).splitlines() == [
-        "  - error (processing): HAPI-0450: Failed to parse request body as JSON resource.",
-        "  - warning (informational): a note",
-    ]
-    assert parse_outcome({"resourceType": "Patient"}) == ()
