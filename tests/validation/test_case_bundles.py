@@ -15,6 +15,7 @@ BUNDLES = sorted((Path(__file__).resolve().parents[2] / "bundles").glob("*.json"
 def test_there_are_case_bundles() -> None:
     assert [path.name for path in BUNDLES] == [
         "mpnst-chen-2024.collection.json",
+        "mpnst-chen-2024.document.json",
         "mpnst-chen-2024.transaction.json",
     ]
 
