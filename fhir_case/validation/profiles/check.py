@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from fhir_case.validation.issues import Issue, Severity
+from fhir_case.validation.locations import PRIMITIVE_TYPES
 from fhir_case.validation.profiles.fhirpath import evaluate_invariant, native_invariant
 from fhir_case.validation.profiles.rules import Discriminator, ElementRule, Invariant, Profile
 from fhir_case.validation.profiles.store import CORE_PREFIX, RuleStore
@@ -27,31 +28,6 @@ LAYER = "profile"
 # A reference resolves to the resources it points at, with their locations.
 Resolver = Callable[[str], list[tuple[dict[str, Any], str]]]
 
-_PRIMITIVES = frozenset(
-    (
-        "base64Binary",
-        "boolean",
-        "canonical",
-        "code",
-        "date",
-        "dateTime",
-        "decimal",
-        "id",
-        "instant",
-        "integer",
-        "integer64",
-        "markdown",
-        "oid",
-        "positiveInt",
-        "string",
-        "time",
-        "unsignedInt",
-        "uri",
-        "url",
-        "uuid",
-        "xhtml",
-    )
-)
 _RESOURCE_TYPES = frozenset({"Resource", "DomainResource"})
 _DEFINED_NAMESPACES = ("http://hl7.org/fhir/", "http://example.org/", "http://example.com/")
 _CROSS_VERSION = re.compile(r"http://hl7\.org/fhir/[0-9.]+/StructureDefinition/extension-")
@@ -306,7 +282,9 @@ class _Walk:
         if type_code == "Reference":
             self.reference(rule, value, location)
         if type_code in _RESOURCE_TYPES or (
-            type_code not in _PRIMITIVES and "resourceType" in value and value is not self.resource
+            type_code not in PRIMITIVE_TYPES
+            and "resourceType" in value
+            and value is not self.resource
         ):
             # %rootResource: the container for a contained resource, else the resource itself.
             contained = rule.path.endswith(".contained")
@@ -322,7 +300,7 @@ class _Walk:
             and not any(t.profiles for t in rule.types)
         ):
             self.extension(value, location)
-        if type_code not in _PRIMITIVES:
+        if type_code not in PRIMITIVE_TYPES:
             self.descend(rule, value, location, type_code)
 
     def descend(
@@ -463,7 +441,7 @@ class _Walk:
                 found = key[len(stem) :]
                 found = (
                     found[:1].lower() + found[1:]
-                    if found[:1].lower() + found[1:] in _PRIMITIVES
+                    if found[:1].lower() + found[1:] in PRIMITIVE_TYPES
                     else found
                 )
                 allowed = ", ".join(rule.type_codes)
