@@ -1,4 +1,5 @@
-"""Options and helpers shared by the commands that talk to a FHIR server (upload, delete)."""
+"""Options and helpers shared by the commands that talk to a FHIR server (upload, delete,
+view)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,16 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         help="put: PUT Type/<id> with the bundle's ids (default); conditional: POST with "
         "ifNoneExist on each resource's identifier",
     )
+    add_connection_options(parser)
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what would be sent, send nothing",
+    )
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """How to reach a server: authentication, TLS, timeouts (every command that talks to one)."""
     parser.add_argument(
         "--token-file",
         type=Path,
@@ -77,11 +88,6 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         default=60.0,
         metavar="SECONDS",
         help="longest time spent on one request, retries and waits included (default 60)",
-    )
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="show what would be sent, send nothing",
     )
 
 

@@ -7,19 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from fhir_case.cli.server_options import add_connection_options, settings_from
 from fhir_case.cli.validate import read_json
 from fhir_case.errors import InputFileError, UsageError
 from fhir_case.fileio import write_atomic
 from fhir_case.upload.client import FhirClient
-from fhir_case.upload.settings import (
-    NAMED_SERVERS,
-    PASSWORD_ENV,
-    TOKEN_ENV,
-    RetryPolicy,
-    ServerSettings,
-    auth_from_options,
-    resolve_server,
-)
+from fhir_case.upload.settings import NAMED_SERVERS
 from fhir_case.view import render_case_view
 from fhir_case.view.server import fetch_patient_record
 
@@ -45,25 +38,7 @@ def register(subparsers: Any) -> None:
         help=f"read the record from this FHIR R4 server instead of a file ({names}, or a URL)",
     )
     parser.add_argument("--patient", metavar="ID", help="the Patient id on the server")
-    parser.add_argument(
-        "--token-file",
-        type=Path,
-        metavar="PATH",
-        help=f"file whose first line is a bearer token (default: ${TOKEN_ENV} when set)",
-    )
-    parser.add_argument(
-        "--basic-user", metavar="USER", help=f"basic auth user; the password from ${PASSWORD_ENV}"
-    )
-    parser.add_argument(
-        "--insecure", action="store_true", help="do not verify the server's TLS certificate"
-    )
-    parser.add_argument(
-        "--retry-time",
-        type=float,
-        default=60.0,
-        metavar="SECONDS",
-        help="longest time spent on one request, retries included (default 60)",
-    )
+    add_connection_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -73,12 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if args.server is not None:
         if not args.patient:
             raise UsageError("--server needs --patient ID: the id of the Patient on that server")
-        settings = ServerSettings(
-            base_url=resolve_server(args.server),
-            auth=auth_from_options(args.token_file, args.basic_user),
-            verify_tls=not args.insecure,
-            retry=RetryPolicy(total_seconds=max(args.retry_time, 0.1)),
-        )
+        settings = settings_from(args)
         with FhirClient(settings) as client:
             fetched = fetch_patient_record(client, args.patient)
         bundle = fetched.bundle
