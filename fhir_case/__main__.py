@@ -1,5 +1,3 @@
-import sys
+from fhir_case.cli import console
 
-from fhir_case.cli import main
-
-sys.exit(main())
+console()

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from fhir_case.bundle import make_bundle, to_json
+from fhir_case.bundle import make_bundle
 from fhir_case.casefile import load_case
 from fhir_case.casefile.model import Case
 from fhir_case.document import make_document
 from fhir_case.errors import BuildError
-from fhir_case.record import build_resources
+from fhir_case.record.models import build_resource_json
 from fhir_case.validation import Validator
 from fhir_case.validation.issues import Issue
 
@@ -31,11 +31,11 @@ def bundle_file_name(case_id: str, bundle_type: str) -> str:
 def build_bundles(case: Case, output_types: Sequence[OutputType]) -> dict[str, dict[str, Any]]:
     """The bundles of a case by file name, as FHIR JSON; the document is made from the
     collection."""
-    resources = build_resources(case)
+    resources = build_resource_json(case)
     bundles: dict[str, dict[str, Any]] = {}
     for output_type in output_types:
         bundle_type = "collection" if output_type == "document" else output_type
-        bundle = to_json(make_bundle(case.id, resources, bundle_type))
+        bundle = make_bundle(case.id, resources, bundle_type)
         if output_type == "document":
             bundle = make_document(bundle)
         bundles[bundle_file_name(case.id, output_type)] = bundle

@@ -5,39 +5,30 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.resource import Resource
-from pydantic import BaseModel
-
 from fhir_case.record.ids import full_url, resource_id
 
 BundleType = Literal["transaction", "collection"]
-BUNDLE_TYPES: tuple[BundleType, ...] = ("transaction", "collection")
+JSON = dict[str, Any]
 
 
-def make_bundle(case_id: str, resources: list[Resource], bundle_type: BundleType) -> Bundle:
-    """A transaction (each entry an idempotent ``PUT Type/id``) or a collection of the resources."""
-    entries: list[dict[str, Any]] = []
+def make_bundle(case_id: str, resources: list[JSON], bundle_type: BundleType) -> JSON:
+    """A transaction (each entry an idempotent ``PUT Type/id``) or a collection of the resources
+    (FHIR JSON, elements in the specification's order)."""
+    entries: list[JSON] = []
     for resource in resources:
-        entry: dict[str, Any] = {"fullUrl": full_url(str(resource.id)), "resource": resource}
+        entry: JSON = {"fullUrl": full_url(resource["id"]), "resource": resource}
         if bundle_type == "transaction":
-            url = f"{resource.get_resource_type()}/{resource.id}"
-            entry["request"] = {"method": "PUT", "url": url}
+            entry["request"] = {
+                "method": "PUT",
+                "url": f"{resource['resourceType']}/{resource['id']}",
+            }
         entries.append(entry)
-    return Bundle.model_validate(
-        {
-            "resourceType": "Bundle",
-            "id": resource_id(case_id, f"bundle/{bundle_type}"),
-            "type": bundle_type,
-            "entry": entries,
-        }
-    )
-
-
-def to_json(model: BaseModel) -> dict[str, Any]:
-    """FHIR JSON of a model, elements in the specification's order."""
-    data: dict[str, Any] = json.loads(model.model_dump_json(exclude_none=True))
-    return data
+    return {
+        "resourceType": "Bundle",
+        "id": resource_id(case_id, f"bundle/{bundle_type}"),
+        "type": bundle_type,
+        "entry": entries,
+    }
 
 
 def serialize(data: dict[str, Any]) -> bytes:

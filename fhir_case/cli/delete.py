@@ -14,9 +14,7 @@ from fhir_case.cli.server_options import (
     settings_from,
     show_retries,
 )
-from fhir_case.upload.client import FhirClient
 from fhir_case.upload.settings import Mode
-from fhir_case.upload.uploader import Uploader
 
 
 def register(subparsers: Any) -> None:
@@ -31,6 +29,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fhir_case.upload.client import FhirClient
+    from fhir_case.upload.uploader import Uploader
+
     settings = settings_from(args)
     mode = Mode(args.mode)
     notices(settings)

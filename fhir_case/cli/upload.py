@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fhir_case.cli.server_options import (
     add_server_options,
@@ -23,10 +23,11 @@ from fhir_case.errors import (
     ServerCapabilityError,
     ServerUnreachableError,
 )
-from fhir_case.upload.client import FhirClient
 from fhir_case.upload.prepare import PreparedBundle, is_idempotent
 from fhir_case.upload.settings import Mode, ServerSettings
-from fhir_case.upload.uploader import Uploader, UploadReport
+
+if TYPE_CHECKING:
+    from fhir_case.upload.uploader import Uploader, UploadReport
 
 # Errors after which the next bundle cannot fare better: stop instead of waiting again.
 FATAL = (ServerUnreachableError, AuthenticationError, ServerCapabilityError)
@@ -56,6 +57,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fhir_case.upload.client import FhirClient
+    from fhir_case.upload.uploader import Uploader
+
     settings = settings_from(args)
     mode = Mode(args.mode)
     paths = bundle_paths(args.bundles)
@@ -81,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
 
 def upload_all(uploader: Uploader, paths: list[Path], mode: Mode) -> list[UploadReport]:
     """Upload each bundle, going on past failures unless the server itself failed."""
+    from fhir_case.upload.uploader import UploadReport
+
     reports: list[UploadReport] = []
     stop: str | None = None
     for number, path in enumerate(paths, 1):

@@ -11,10 +11,7 @@ from fhir_case.cli.server_options import add_connection_options, settings_from
 from fhir_case.cli.validate import read_json
 from fhir_case.errors import InputFileError, UsageError
 from fhir_case.fileio import write_atomic
-from fhir_case.upload.client import FhirClient
 from fhir_case.upload.settings import NAMED_SERVERS
-from fhir_case.view import render_case_view
-from fhir_case.view.server import fetch_patient_record
 
 
 def register(subparsers: Any) -> None:
@@ -43,6 +40,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fhir_case.upload.client import FhirClient
+    from fhir_case.view import render_case_view
+    from fhir_case.view.server import fetch_patient_record
+
     if (args.bundle is None) == (args.server is None):
         raise UsageError("give either a BUNDLE file or --server URL --patient ID (not both)")
     if args.server is not None:

@@ -1,9 +1,7 @@
-"""The record: a checked case model -> FHIR R4 resources (``fhir.resources`` R4B models)."""
+"""The record: a checked case model -> FHIR R4 resources as JSON (:mod:`.models` passes them
+through the ``fhir.resources`` R4B models)."""
 
 from __future__ import annotations
-
-from fhir.resources.R4B import get_fhir_model_class
-from fhir.resources.R4B.resource import Resource
 
 from fhir_case.casefile.model import Case
 from fhir_case.narrative import narrative_for
@@ -36,12 +34,3 @@ def build_resource_dicts(case: Case) -> list[JSON]:
     # Every resource carries a narrative that states its own content (dom-6, and for people).
     return [{**resource, "text": narrative_for(resource)} for resource in resources]
 
-
-def build_resources(case: Case) -> list[Resource]:
-    """The record as ``fhir.resources`` R4B models (which check types and required elements)."""
-    models = []
-    for resource in build_resource_dicts(case):
-        model = get_fhir_model_class(resource["resourceType"]).model_validate(resource)
-        assert isinstance(model, Resource)
-        models.append(model)
-    return models

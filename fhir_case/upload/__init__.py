@@ -9,17 +9,48 @@
 - :mod:`~fhir_case.upload.uploader`: capability check, upload, read-back, delete.
 """
 
-from fhir_case.upload.client import FhirClient, FhirResponse
-from fhir_case.upload.prepare import PreparedBundle, prepare
-from fhir_case.upload.settings import (
-    BasicAuth,
-    BearerAuth,
-    Mode,
-    RetryPolicy,
-    Secret,
-    ServerSettings,
-)
-from fhir_case.upload.uploader import Uploader, UploadReport
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fhir_case.upload.client import FhirClient, FhirResponse
+    from fhir_case.upload.prepare import PreparedBundle, prepare
+    from fhir_case.upload.settings import (
+        BasicAuth,
+        BearerAuth,
+        Mode,
+        RetryPolicy,
+        Secret,
+        ServerSettings,
+    )
+    from fhir_case.upload.uploader import Uploader, UploadReport
+
+# Imported on first use, so that importing a pure module of the package (settings, prepare)
+# does not load the HTTP stack.
+_HOMES = {
+    "FhirClient": "client",
+    "FhirResponse": "client",
+    "PreparedBundle": "prepare",
+    "prepare": "prepare",
+    "BasicAuth": "settings",
+    "BearerAuth": "settings",
+    "Mode": "settings",
+    "RetryPolicy": "settings",
+    "Secret": "settings",
+    "ServerSettings": "settings",
+    "Uploader": "uploader",
+    "UploadReport": "uploader",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+
 
 __all__ = [
     "BasicAuth",

@@ -21,6 +21,7 @@ Use::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from fhir_case.errors import PackageNotFoundError
 from fhir_case.validation.issues import Issue
+from fhir_case.validation.memo import Memo, digest
 
 if TYPE_CHECKING:
     from fhir_case.packages import PackageCache
@@ -41,6 +43,7 @@ __all__ = ["Issue", "Validator", "has_errors", "validate"]
 LAYERS = ("structure", "schema", "bundle", "profile", "terminology")
 _SEVERITIES = ("fatal", "error", "warning", "information")
 _NUMBER = re.compile(r"(\d+)")
+ENTRY_MEMO_SIZE = 4096
 
 
 class Validator:
@@ -68,29 +71,53 @@ class Validator:
         self._context: ProfileContext | None = None
         self._schemas: SchemaValidators | None = None
         self._package_problem: PackageNotFoundError | None = None
+        # Own issues of entry resources by content digest: (where they were found, issues).
+        self._checked: Memo[tuple[str, list[Issue]]] = Memo(ENTRY_MEMO_SIZE)
 
     def validate(self, data: dict[str, Any]) -> list[Issue]:
         """Every issue of a resource or Bundle, one per finding, in a stable order."""
         from fhir_case.validation.bundle import check_bundle
         from fhir_case.validation.structure import check_structure
-        from fhir_case.validation.terminology import check_terminology
 
         root = data.get("resourceType") if isinstance(data.get("resourceType"), str) else None
         location = root or "Resource"
-        issues = check_structure(data, location)
         if root is None:
-            return _finish(issues)
+            return _finish(check_structure(data, location))
         self._load()
-        resources = list(_resources(data, location))
-        schema_issues = self._schema_issues(resources, location)
-        if self._schemas is not None:
-            issues = _r4_elements_only(issues, schema_issues)
-        issues += schema_issues
+        resources = _resources(data, location)
+        issues = self._own_issues(*next(resources))
+        for resource, where in resources:
+            issues += self._remembered_own_issues(resource, where)
+        if self._schemas is None:
+            issues.append(self._did_not_run("schema", "the official R4 JSON Schema", location))
         issues += check_bundle(data)
         issues += self._profile_issues(data, location)
-        for resource, where in resources:
-            issues += check_terminology(resource, where)
         return _finish(issues)
+
+    def _own_issues(self, resource: dict[str, Any], location: str) -> list[Issue]:
+        """The structure, schema and terminology issues of one resource (of a Bundle: without
+        its entries' resources, which are checked on their own)."""
+        from fhir_case.validation.schema import check_schema
+        from fhir_case.validation.structure import check_structure
+        from fhir_case.validation.terminology import check_terminology
+
+        issues = check_structure(resource, location, entries=False)
+        if self._schemas is not None:
+            schema_issues = check_schema(resource, location, self._schemas)
+            issues = _r4_elements_only(issues, schema_issues) + schema_issues
+        return issues + check_terminology(resource, location)
+
+    def _remembered_own_issues(self, resource: dict[str, Any], location: str) -> list[Issue]:
+        """``_own_issues`` of a Bundle entry's resource, checked once per distinct content."""
+        key = digest(resource)
+        if key is None:
+            return self._own_issues(resource, location)
+        found = self._checked.get(key)
+        if found is None:
+            found = (location, self._own_issues(resource, location))
+            self._checked.put(key, found)
+        checked_at, issues = found
+        return issues if checked_at == location else _moved(issues, checked_at, location)
 
     def validate_many(
         self, documents: Sequence[dict[str, Any]], jobs: int | None = None
@@ -126,16 +153,6 @@ class Validator:
         folder = cache_root / "rules" / f"schema-v{SLICE_VERSION}-{core.fingerprint()[:40]}"
         self._context = context
         self._schemas = SchemaValidators(schema_path, folder)
-
-    def _schema_issues(self, resources: list[tuple[dict[str, Any], str]], root: str) -> list[Issue]:
-        from fhir_case.validation.schema import check_schema
-
-        if self._schemas is None:
-            return [self._did_not_run("schema", "the official R4 JSON Schema", root)]
-        issues: list[Issue] = []
-        for resource, where in resources:
-            issues += check_schema(resource, where, self._schemas)
-        return issues
 
     def _profile_issues(self, data: dict[str, Any], root: str) -> list[Issue]:
         from fhir_case.validation.profiles import check_resource
@@ -238,6 +255,16 @@ def _r4_elements_only(structure: list[Issue], schema: list[Issue]) -> list[Issue
         issue
         for issue in structure
         if not (issue.rule or "").startswith("unknown") or (issue.location, issue.rule) in confirmed
+    ]
+
+
+def _moved(issues: list[Issue], old: str, new: str) -> list[Issue]:
+    """Issues found at ``old`` (a resource's location), located at ``new`` instead."""
+    return [
+        dataclasses.replace(issue, location=new + issue.location[len(old) :])
+        if issue.location.startswith(old)
+        else issue
+        for issue in issues
     ]
 
 

@@ -48,11 +48,12 @@ _JSON_TYPES = {
 _FORMAT_NAMES = {"date": "date", "dateTime": "date/time", "instant": "instant", "time": "time"}
 
 
-def check_structure(resource: dict[str, Any], root: str) -> list[Issue]:
+def check_structure(resource: dict[str, Any], root: str, *, entries: bool = True) -> list[Issue]:
     """Structure issues of ``resource`` (a resource or a Bundle) located under ``root``.
 
     Contained resources and a Bundle's entry resources are checked one by one, each against
-    its own model, so that a resource type the R4B models lack fails alone.
+    its own model, so that a resource type the R4B models lack fails alone; ``entries=False``
+    leaves the entry resources out (for a caller that checks them itself).
     """
     resource_type = resource.get("resourceType")
     if not isinstance(resource_type, str):
@@ -68,7 +69,7 @@ def check_structure(resource: dict[str, Any], root: str) -> list[Issue]:
                 rule=f"unknown-type:{resource_type}",
             )
         ]
-    own, nested = _split_nested(resource)
+    own, contained, entry_resources = _split_nested(resource)
     issues = list(_empty_content(resource, root, resource))
     try:
         if resource_type not in MODELS_DIFFER_FROM_R4:
@@ -76,28 +77,31 @@ def check_structure(resource: dict[str, Any], root: str) -> list[Issue]:
     except ValidationError as error:
         empty = {issue.location for issue in issues}
         issues.extend(i for i in _from_pydantic(error, own, root) if i.location not in empty)
-    for suffix, item in nested:
+    for suffix, item in contained + (entry_resources if entries else []):
         issues.extend(check_structure(item, root + suffix))
     return issues
 
 
-def _split_nested(resource: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+def _split_nested(
+    resource: dict[str, Any],
+) -> tuple[dict[str, Any], list[tuple[str, Any]], list[tuple[str, Any]]]:
     """The resource without its contained and entry resources, and those with their paths."""
     own = dict(resource)
-    nested: list[tuple[str, Any]] = []
-    contained = resource.get("contained")
-    if isinstance(contained, list) and contained and all(isinstance(c, dict) for c in contained):
+    contained: list[tuple[str, Any]] = []
+    entry_resources: list[tuple[str, Any]] = []
+    items = resource.get("contained")
+    if isinstance(items, list) and items and all(isinstance(c, dict) for c in items):
         del own["contained"]
-        nested += [(f".contained[{index}]", item) for index, item in enumerate(contained)]
+        contained = [(f".contained[{index}]", item) for index, item in enumerate(items)]
     entries = resource.get("entry")
     if resource.get("resourceType") == "Bundle" and isinstance(entries, list):
         own["entry"] = []
         for index, entry in enumerate(entries):
             if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-                nested.append((f".entry[{index}].resource", entry["resource"]))
+                entry_resources.append((f".entry[{index}].resource", entry["resource"]))
                 entry = {key: value for key, value in entry.items() if key != "resource"}
             own["entry"].append(entry)
-    return own, nested
+    return own, contained, entry_resources
 
 
 def _empty_content(resource: dict[str, Any], root: str, value: Any) -> Iterator[Issue]:

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from fhir_case.bundle import to_json
 from fhir_case.casefile import default_case_file, load_case
-from fhir_case.record import build_resources
+from fhir_case.record.models import build_resource_json
 from fhir_case.terminology.register import load_register
 from tests.helpers import r4_schema_errors
 
@@ -21,7 +20,7 @@ HL7_SYSTEMS = ("http://terminology.hl7.org/", "http://hl7.org/fhir/")
 
 @cache
 def resources() -> tuple[JSON, ...]:
-    return tuple(to_json(model) for model in build_resources(load_case(default_case_file())))
+    return tuple(build_resource_json(load_case(default_case_file())))
 
 
 def of_type(resource_type: str) -> list[JSON]:

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from fhir_case.validation.issues import Issue, Severity
 from fhir_case.validation.locations import PRIMITIVE_TYPES
+from fhir_case.validation.memo import Memo, digest
 from fhir_case.validation.profiles.fhirpath import evaluate_invariant, native_invariant
 from fhir_case.validation.profiles.rules import Discriminator, ElementRule, Invariant, Profile
 from fhir_case.validation.profiles.store import CORE_PREFIX, RuleStore
@@ -40,6 +41,7 @@ _DATE = re.compile(
 _LITERAL_REFERENCE = re.compile(
     r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$"
 )
+BUNDLE_MEMO_SIZE = 16
 # dom-2..dom-5 constrain contained resources only; without any they hold, so skip the FHIRPath.
 _CONTAINED_ONLY = frozenset({"dom-2", "dom-3", "dom-4", "dom-5"})
 
@@ -64,18 +66,27 @@ class BundleResolver:
     def __init__(self, bundle: dict[str, Any], location: str = "Bundle") -> None:
         self._by_url: dict[str, list[tuple[dict[str, Any], str]]] = {}
         self._by_type_id: dict[str, list[tuple[dict[str, Any], str]]] = {}
+        # The entries' resources with their locations, and what references can resolve to.
+        self.resources: list[tuple[dict[str, Any], str]] = []
+        self._content: list[Any] = [location]
         entries = bundle.get("entry")
         for index, entry in enumerate(entries if isinstance(entries, list) else ()):
             resource = entry.get("resource") if isinstance(entry, dict) else None
             if not isinstance(resource, dict):
                 continue
             found = (resource, f"{location}.entry[{index}].resource")
+            self.resources.append(found)
+            self._content.append([index, entry.get("fullUrl"), resource])
             full_url = entry.get("fullUrl")
             if isinstance(full_url, str):
                 self._by_url.setdefault(full_url, []).append(found)
             if isinstance(resource.get("id"), str):
                 key = f"{resource.get('resourceType')}/{resource['id']}"
                 self._by_type_id.setdefault(key, []).append(found)
+
+    def digest(self) -> str | None:
+        """A digest of everything the resolver can answer (None: not JSON, not remembered)."""
+        return digest(self._content)
 
     def __call__(self, reference: str) -> list[tuple[dict[str, Any], str]]:
         if reference in self._by_url:
@@ -93,16 +104,37 @@ class ProfileChecker:
         self.store = store
         self.stats = Stats()
         self._indexes: dict[int, _ChildIndex] = {}
+        # The issues of a Bundle's entry resources, by the digest of its resolver: the same
+        # entries at the same places (a transaction and a collection of one record) give the
+        # same issues, so they are checked once.
+        self._entry_issues: Memo[list[Issue]] = Memo(BUNDLE_MEMO_SIZE)
 
     def check(
         self, resource: dict[str, Any], location: str, resolver: Resolver | None = None
     ) -> list[Issue]:
         if resolver is None and resource.get("resourceType") == "Bundle":
-            resolver = BundleResolver(resource, location)
+            return self._check_bundle(resource, location, BundleResolver(resource, location))
         run = _Run(self, resolver)
         sink: list[Issue] = []
         run.resource(resource, location, resource, sink)
         return _unique(sink)
+
+    def _check_bundle(
+        self, bundle: dict[str, Any], location: str, resolver: BundleResolver
+    ) -> list[Issue]:
+        """The Bundle itself, then each entry resource (unless remembered)."""
+        run = _Run(self, resolver, apart={id(resource) for resource, _ in resolver.resources})
+        sink: list[Issue] = []
+        run.resource(bundle, location, bundle, sink)
+        key = resolver.digest()
+        entry_issues = self._entry_issues.get(key) if key is not None else None
+        if entry_issues is None:
+            entry_issues = []
+            for resource, where in resolver.resources:
+                run.resource(resource, where, resource, entry_issues)
+            if key is not None:
+                self._entry_issues.put(key, entry_issues)
+        return _unique(sink + entry_issues)
 
     def child_index(self, children: dict[str, ElementRule]) -> _ChildIndex:
         """How the JSON properties map to the children of one element (computed once)."""
@@ -146,10 +178,13 @@ class _Run:
         *,
         check_formats: bool = False,
         conforms: dict[tuple[int, str], bool] | None = None,
+        apart: frozenset[int] | set[int] = frozenset(),
     ) -> None:
         self.checker = checker
         self.store = checker.store
         self.resolver = resolver
+        # ids of the Bundle entry resources the walk of the Bundle leaves to separate walks.
+        self.apart = apart
         # Primitive formats are the structure layer's to report; a target-profile match
         # (does this Patient conform to us-core-patient?) needs them, so it checks dates itself.
         self.check_formats = check_formats
@@ -288,7 +323,8 @@ class _Walk:
         ):
             # %rootResource: the container for a contained resource, else the resource itself.
             contained = rule.path.endswith(".contained")
-            self.run.resource(value, location, self.root if contained else value, self.sink)
+            if id(value) not in self.run.apart:
+                self.run.resource(value, location, self.root if contained else value, self.sink)
             return
         for type_ref in rule.types:
             if type_ref.code == type_code:
