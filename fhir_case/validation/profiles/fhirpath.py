@@ -17,6 +17,7 @@ from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 from fhirpathpy.parser import parse
 
+from fhir_case.validation.profiles.bundle_invariants import BUNDLE_INVARIANTS
 from fhir_case.validation.profiles.existence import compile_existence
 
 _R4_MODEL = models["r4"]
@@ -135,7 +136,7 @@ def _age_1(age: Any, root: Any) -> bool:
 
 # Invariants that need more than existence tests, evaluated natively (the same meaning, matched
 # by their exact text): ref-1 is on every Reference; fhirpathpy cannot run dom-3, per-1 (date
-# comparison), rng-2 (quantity comparison) and age-1.
+# comparison), rng-2 (quantity comparison) and age-1; the Bundle's own walk all its entries.
 _NATIVE: dict[str, Callable[[Any, Any], bool]] = {
     "reference.startsWith('#').not() or (reference.substring(1).trace('url') in "
     "%rootResource.contained.id.trace('ids'))": _ref_1,
@@ -150,6 +151,7 @@ _NATIVE: dict[str, Callable[[Any, Any], bool]] = {
     "low.empty() or high.empty() or (low <= high)": _rng_2,
     "(code.exists() or value.empty()) and (system.empty() or system = %ucum) and "
     "(value.empty() or value.hasValue().not() or value > 0)": _age_1,
+    **BUNDLE_INVARIANTS,
 }
 
 
