@@ -1,8 +1,13 @@
 """Case file -> bundles, as one pure pipeline: load, build the resources, assemble each bundle,
-validate each bundle."""
+validate each bundle.
+
+:mod:`fhir_case.record.models` (the R4B models) is imported where it is used: a build starts
+its validation worker before the models are loaded, so that the worker does not load them.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -12,8 +17,9 @@ from fhir_case.casefile import load_case
 from fhir_case.casefile.model import Case
 from fhir_case.document import make_document
 from fhir_case.errors import BuildError
-from fhir_case.record.models import build_resource_json
-from fhir_case.validation import Validator
+from fhir_case.record import build_resource_dicts
+from fhir_case.validation import PackageFindings, Validator
+from fhir_case.validation.batch import Worker
 from fhir_case.validation.issues import Issue
 
 # A layer that cannot run (its FHIR packages are not installed) says so with this issue code.
@@ -22,46 +28,90 @@ SHOWN_ERRORS = 10
 
 OutputType = Literal["transaction", "collection", "document"]
 OUTPUT_TYPES: tuple[OutputType, ...] = ("transaction", "collection", "document")
+JSON = dict[str, Any]
 
 
 def bundle_file_name(case_id: str, bundle_type: str) -> str:
     return f"{case_id}.{bundle_type}.json"
 
 
-def build_bundles(case: Case, output_types: Sequence[OutputType]) -> dict[str, dict[str, Any]]:
-    """The bundles of a case by file name, as FHIR JSON; the document is made from the
-    collection."""
-    resources = build_resource_json(case)
-    bundles: dict[str, dict[str, Any]] = {}
+def build_bundles(case: Case, output_types: Sequence[OutputType]) -> dict[str, JSON]:
+    """The bundles of a case by file name, as FHIR JSON (the bundles share their resource
+    objects: treat them as read-only)."""
+    from fhir_case.record.models import through_models
+
+    return assemble(case.id, through_models(build_resource_dicts(case)), output_types)
+
+
+def assemble(
+    case_id: str, resources: list[JSON], output_types: Sequence[OutputType]
+) -> dict[str, JSON]:
+    """Bundles of the resources by file name; the document is made from the collection."""
+    bundles: dict[str, JSON] = {}
     for output_type in output_types:
         bundle_type = "collection" if output_type == "document" else output_type
-        bundle = make_bundle(case.id, resources, bundle_type)
+        bundle = make_bundle(case_id, resources, bundle_type)
         if output_type == "document":
             bundle = make_document(bundle)
-        bundles[bundle_file_name(case.id, output_type)] = bundle
+        bundles[bundle_file_name(case_id, output_type)] = bundle
     return bundles
 
 
-def build_case_file(path: Path, output_types: Sequence[OutputType]) -> dict[str, dict[str, Any]]:
+def build_case_file(path: Path, output_types: Sequence[OutputType]) -> dict[str, JSON]:
     return build_bundles(load_case(path), output_types)
 
 
-def check_bundles(
-    bundles: dict[str, dict[str, Any]], validator: Validator
-) -> dict[str, list[Issue]]:
-    """Validate each bundle; raise BuildError, naming every error, when one has any.
+def build_and_validate(
+    case: Case, output_types: Sequence[OutputType], validator: Validator
+) -> tuple[dict[str, JSON], dict[str, list[Issue]]]:
+    """The bundles of a case (as :func:`build_bundles`) and every issue of each, on two CPUs.
+
+    Passing the resources through the R4B models, the first time each model class is built,
+    is most of a cold build; the layers driven by FHIR packages (schema, profile) need no
+    models. So a worker process runs them on the bundles assembled from the builder's JSON,
+    while this process passes the resources through the models and runs the other layers.
+    The builder writes its elements in FHIR's order, so the models give back the same JSON,
+    byte for byte; only then are the worker's findings used (otherwise, or if the worker
+    failed, those layers run again here on what the models gave).
+    """
+    from fhir_case.record.models import through_models
+
+    resources = build_resource_dicts(case)
+    drafts = assemble(case.id, resources, output_types)
+    with Worker(
+        lambda: {name: validator.package_findings(b) for name, b in drafts.items()}
+    ) as worker:
+        modelled = through_models(resources)
+        bundles = assemble(case.id, modelled, output_types)
+        core = {name: validator.core_issues(bundle) for name, bundle in bundles.items()}
+        package: dict[str, PackageFindings] | None = (
+            worker.result() if _same_json(resources, modelled) else None
+        )
+    if package is None:
+        package = {name: validator.package_findings(bundle) for name, bundle in bundles.items()}
+    issues = {name: validator.combine(core[name], package[name]) for name in bundles}
+    return bundles, issues
+
+
+def _same_json(first: list[JSON], second: list[JSON]) -> bool:
+    """The same JSON, keys in the same order (findings can depend on order: which of two
+    issues at one place is kept)."""
+    return json.dumps(first, ensure_ascii=False) == json.dumps(second, ensure_ascii=False)
+
+
+def check_issues(issues: dict[str, list[Issue]]) -> dict[str, list[Issue]]:
+    """Raise BuildError, naming every error, when a bundle has any.
 
     Returns what remains to report: warnings, and layers that could not run for want of
     packages (these do not stop a build: the build says which layers did not check it).
     """
     reports: dict[str, list[Issue]] = {}
     errors: list[str] = []
-    for name, bundle in bundles.items():
-        issues = validator.validate(bundle)
-        for issue in issues:
+    for name, found in issues.items():
+        for issue in found:
             if issue.is_error and issue.code != NOT_RUN:
                 errors.append(f"{name}: {issue.location}: {issue.message}")
-        reports[name] = [issue for issue in issues if issue.code == NOT_RUN or not issue.is_error]
+        reports[name] = [issue for issue in found if issue.code == NOT_RUN or not issue.is_error]
     if errors:
         shown = "\n  ".join(errors[:SHOWN_ERRORS])
         more = (

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from pathlib import Path
+from typing import Any
 
-from fhir_case.build import build_case_file
+import pytest
+
+from fhir_case.build import OUTPUT_TYPES, build_and_validate, build_bundles, build_case_file
 from fhir_case.bundle import serialize
-from fhir_case.casefile import default_case_file
+from fhir_case.casefile import default_case_file, load_case
+from fhir_case.record import build_resource_dicts, models
+from fhir_case.record.models import through_models
+from fhir_case.validation import PackageFindings, Validator
 from tests.helpers import ROOT, run_cli
 
 SIMPLE_CASE = ROOT / "tests" / "fixtures" / "cases" / "simple-case.yaml"
+JSON = dict[str, Any]
 UUID = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
@@ -79,3 +87,77 @@ def test_build_of_one_type(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert [p.name for p in tmp_path.iterdir()] == ["mpnst-chen-2024.collection.json"]
     assert "collection, 75 entries, 0 errors" in result.stdout
+
+
+# -- build_and_validate: the package layers in a worker process, the rest here ---------------
+
+
+def _case_files() -> list[Path]:
+    return [default_case_file(), SIMPLE_CASE]
+
+
+def test_the_builder_writes_what_the_models_give_back() -> None:
+    # build_and_validate uses its worker's findings only when this holds.
+    for path in _case_files():
+        resources = build_resource_dicts(load_case(path))
+        for resource, modelled in zip(resources, through_models(resources), strict=True):
+            assert json.dumps(resource) == json.dumps(modelled), (
+                f"{path.name}: {resource['resourceType']}/{resource['id']}: write the elements "
+                f"in FHIR's order: {list(modelled)}"
+            )
+
+
+def test_build_and_validate_finds_what_the_validator_finds(fhir_package_cache: Path) -> None:
+    validator = Validator()
+    found = []
+    for path in _case_files():
+        case = load_case(path)
+        bundles, issues = build_and_validate(case, OUTPUT_TYPES, validator)
+        assert bundles == build_bundles(case, OUTPUT_TYPES)
+        assert issues == {name: Validator().validate(bundle) for name, bundle in bundles.items()}
+        found += [issue for bundle_issues in issues.values() for issue in bundle_issues]
+    assert found  # information about "likely" register codes, at least
+
+
+def test_a_failed_worker_is_made_up_for(
+    fhir_package_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = os.getpid()
+    package_findings = Validator.package_findings
+
+    def failing_in_the_worker(self: Validator, data: JSON) -> PackageFindings:
+        if os.getpid() != parent:
+            raise RuntimeError("the worker fails")
+        return package_findings(self, data)
+
+    monkeypatch.setattr(Validator, "package_findings", failing_in_the_worker)
+    case = load_case(default_case_file())
+    bundles, issues = build_and_validate(case, ["transaction"], Validator())
+    monkeypatch.undo()
+    assert issues == {name: Validator().validate(bundle) for name, bundle in bundles.items()}
+
+
+def test_findings_on_other_json_than_the_models_give_are_not_used(
+    fhir_package_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = os.getpid()
+    calls_here: list[str] = []
+    package_findings = Validator.package_findings
+
+    def counted(self: Validator, data: JSON) -> PackageFindings:
+        if os.getpid() == parent:
+            calls_here.append(data["type"])
+        return package_findings(self, data)
+
+    def reordered(resources: list[JSON]) -> list[JSON]:
+        # The same content, keys in another order: findings may differ in which of two
+        # issues at one place they keep, so the worker's must not be used.
+        return [dict(reversed(resource.items())) for resource in resources]
+
+    monkeypatch.setattr(Validator, "package_findings", counted)
+    monkeypatch.setattr(models, "through_models", reordered)
+    case = load_case(default_case_file())
+    bundles, issues = build_and_validate(case, ["collection"], Validator())
+    assert calls_here == ["collection"]  # computed again here, on what the "models" gave
+    monkeypatch.undo()
+    assert issues == {name: Validator().validate(bundle) for name, bundle in bundles.items()}

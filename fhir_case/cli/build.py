@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fhir_case.build import NOT_RUN, OUTPUT_TYPES, OutputType, build_case_file, check_bundles
+from fhir_case.build import NOT_RUN, OUTPUT_TYPES, OutputType, build_and_validate, check_issues
 from fhir_case.bundle import serialize
-from fhir_case.casefile import default_case_file
+from fhir_case.casefile import default_case_file, load_case
 from fhir_case.fileio import write_all_atomic
 from fhir_case.validation import Validator
 
@@ -44,8 +44,8 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     case_file: Path = args.case_file or default_case_file()
     types: list[OutputType] = args.types or list(OUTPUT_TYPES)
-    bundles = build_case_file(case_file, types)
-    reports = check_bundles(bundles, Validator())
+    bundles, issues = build_and_validate(load_case(case_file), types, Validator())
+    reports = check_issues(issues)
     files = {args.out / name: serialize(bundle) for name, bundle in bundles.items()}
     write_all_atomic(files)
     not_run = {i.layer: i.hint for issues in reports.values() for i in issues if i.code == NOT_RUN}

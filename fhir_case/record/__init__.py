@@ -13,6 +13,9 @@ from fhir_case.record.parties import encounter, organization, patient
 from fhir_case.record.procedures import plan, procedure, report
 from fhir_case.record.provenance import detected_issue, provenance
 
+# The elements every resource has before ``text``, in FHIR's order.
+RESOURCE_HEAD = ("id", "meta", "implicitRules", "language")
+
 
 def build_resource_dicts(case: Case) -> list[JSON]:
     """Every resource of the record as FHIR JSON, in a fixed order; the Provenance comes last."""
@@ -32,5 +35,15 @@ def build_resource_dicts(case: Case) -> list[JSON]:
     resources += [detected_issue(record, item) for item in case.flags]
     resources.append(provenance(record, resources))
     # Every resource carries a narrative that states its own content (dom-6, and for people).
-    return [{**resource, "text": narrative_for(resource)} for resource in resources]
+    return [with_text(resource, narrative_for(resource)) for resource in resources]
 
+
+def with_text(resource: JSON, text: JSON) -> JSON:
+    """The resource with its narrative where FHIR orders ``text``: after id, meta,
+    implicitRules and language (so that the R4B models keep the builder's order)."""
+    head = [key for key in ("resourceType", *RESOURCE_HEAD) if key in resource]
+    return (
+        {key: resource[key] for key in head}
+        | {"text": text}
+        | {key: value for key, value in resource.items() if key not in head}
+    )

@@ -106,9 +106,9 @@ def tumor(record: Record, fact: m.Tumor) -> JSON:
             "value": f"urn:uuid:{record.id_of(fact.id)}",
         }
     ]
-    resource["description"] = fact.description
     resource["location"] = concept(fact.location.codes, fact.location.text)
     if fact.location.laterality:
         resource["locationQualifier"] = [laterality(fact.location.laterality)]
+    resource["description"] = fact.description
     resource["patient"] = record.patient_ref()
     return resource

@@ -9,19 +9,12 @@ import json
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.resource import Resource
 
-from fhir_case.casefile.model import Case
-from fhir_case.record import build_resource_dicts
 from fhir_case.record.common import JSON
 
 
-def build_resources(case: Case) -> list[Resource]:
-    """The record as R4B models."""
-    return [to_model(resource) for resource in build_resource_dicts(case)]
-
-
-def build_resource_json(case: Case) -> list[JSON]:
-    """The record as FHIR JSON, each resource validated and ordered by its R4B model."""
-    return [to_json(model) for model in build_resources(case)]
+def through_models(resources: list[JSON]) -> list[JSON]:
+    """Each resource validated by its R4B model and given back as the model's JSON."""
+    return [to_json(to_model(resource)) for resource in resources]
 
 
 def to_model(resource: JSON) -> Resource:

@@ -43,8 +43,9 @@ def provenance(record: Record, targets: list[JSON]) -> JSON:
             "who": {"display": "fhir-case"},
         }
     ]
-    source: JSON = {"display": case.source.citation}
+    source: JSON = {}
     if case.source.doi:
         source["identifier"] = {"system": "https://doi.org", "value": case.source.doi}
+    source["display"] = case.source.citation
     resource["entity"] = [{"role": "source", "what": source}]
     return resource

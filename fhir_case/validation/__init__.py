@@ -24,7 +24,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,12 +39,23 @@ if TYPE_CHECKING:
     from fhir_case.validation.profiles import ProfileContext
     from fhir_case.validation.schema import SchemaValidators
 
-__all__ = ["Issue", "Validator", "has_errors", "validate"]
+__all__ = ["Issue", "PackageFindings", "Validator", "has_errors", "validate"]
 
 LAYERS = ("structure", "schema", "bundle", "profile", "terminology")
 _SEVERITIES = ("fatal", "error", "warning", "information")
 _NUMBER = re.compile(r"(\d+)")
 ENTRY_MEMO_SIZE = 4096
+# What a layer found in one resource, and where that resource was.
+Found = tuple[str, list[Issue]]
+Check = Callable[[dict[str, Any], str], list[Issue]]
+
+
+@dataclass(frozen=True)
+class PackageFindings:
+    """What the layers driven by FHIR packages found, and whether the schema layer ran."""
+
+    issues: list[Issue]
+    schema_ran: bool
 
 
 class Validator:
@@ -71,53 +83,73 @@ class Validator:
         self._context: ProfileContext | None = None
         self._schemas: SchemaValidators | None = None
         self._package_problem: PackageNotFoundError | None = None
-        # Own issues of entry resources by content digest: (where they were found, issues).
-        self._checked: Memo[tuple[str, list[Issue]]] = Memo(ENTRY_MEMO_SIZE)
+        # Entry resources' own issues by content digest: (where they were found, issues).
+        self._core_checked: Memo[Found] = Memo(ENTRY_MEMO_SIZE)
+        self._schema_checked: Memo[Found] = Memo(ENTRY_MEMO_SIZE)
 
     def validate(self, data: dict[str, Any]) -> list[Issue]:
         """Every issue of a resource or Bundle, one per finding, in a stable order."""
+        return self.combine(self.core_issues(data), self.package_findings(data))
+
+    def core_issues(self, data: dict[str, Any]) -> list[Issue]:
+        """What the layers built into fhir-case find: structure (the R4B models), bundle and
+        terminology (the code register, UCUM). They need no FHIR packages.
+
+        With :meth:`package_findings` and :meth:`combine`, the two parts of :meth:`validate`,
+        for a caller that computes them apart (in two processes, say).
+        """
         from fhir_case.validation.bundle import check_bundle
         from fhir_case.validation.structure import check_structure
 
-        root = data.get("resourceType") if isinstance(data.get("resourceType"), str) else None
-        location = root or "Resource"
-        if root is None:
-            return _finish(check_structure(data, location))
-        self._load()
+        location = _location(data)
+        if not _has_type(data):
+            return check_structure(data, location)  # nothing else can be checked
         resources = _resources(data, location)
-        issues = self._own_issues(*next(resources))
+        issues = _own_core_issues(*next(resources))
         for resource, where in resources:
-            issues += self._remembered_own_issues(resource, where)
+            issues += _remembered(self._core_checked, _own_core_issues, resource, where)
+        return issues + check_bundle(data)
+
+    def package_findings(self, data: dict[str, Any]) -> PackageFindings:
+        """What the layers driven by FHIR packages find: schema (the official R4 JSON Schema)
+        and profile (StructureDefinitions). They need no R4B models."""
+        if not _has_type(data):
+            return PackageFindings([], schema_ran=False)  # the structure layer says what is wrong
+        self._load()
+        location = _location(data)
+        resources = _resources(data, location)
+        issues = self._own_schema_issues(*next(resources))
+        for resource, where in resources:
+            issues += _remembered(self._schema_checked, self._own_schema_issues, resource, where)
         if self._schemas is None:
             issues.append(self._did_not_run("schema", "the official R4 JSON Schema", location))
-        issues += check_bundle(data)
         issues += self._profile_issues(data, location)
-        return _finish(issues)
+        return PackageFindings(issues, schema_ran=self._schemas is not None)
 
-    def _own_issues(self, resource: dict[str, Any], location: str) -> list[Issue]:
-        """The structure, schema and terminology issues of one resource (of a Bundle: without
-        its entries' resources, which are checked on their own)."""
+    @staticmethod
+    def combine(core_issues: list[Issue], package: PackageFindings) -> list[Issue]:
+        """The issues of one validation from its two parts, one per finding, in a stable order.
+
+        The R4B models lack a few R4 elements and resource types (``Timing.repeat``'s
+        ``modifierExtension``, ``Evidence.copyright``, ``EffectEvidenceSynthesis``): which
+        elements exist in R4 is the official R4 schema's to say, so an element the models call
+        unknown is reported only if the schema layer (when it ran) agrees.
+        """
+        kept = core_issues
+        if package.schema_ran:
+            schema = {(i.location, i.rule) for i in package.issues if i.layer == "schema"}
+            kept = [
+                issue
+                for issue in core_issues
+                if not (issue.layer == "structure" and (issue.rule or "").startswith("unknown"))
+                or (issue.location, issue.rule) in schema
+            ]
+        return _finish(kept + package.issues)
+
+    def _own_schema_issues(self, resource: dict[str, Any], location: str) -> list[Issue]:
         from fhir_case.validation.schema import check_schema
-        from fhir_case.validation.structure import check_structure
-        from fhir_case.validation.terminology import check_terminology
 
-        issues = check_structure(resource, location, entries=False)
-        if self._schemas is not None:
-            schema_issues = check_schema(resource, location, self._schemas)
-            issues = _r4_elements_only(issues, schema_issues) + schema_issues
-        return issues + check_terminology(resource, location)
-
-    def _remembered_own_issues(self, resource: dict[str, Any], location: str) -> list[Issue]:
-        """``_own_issues`` of a Bundle entry's resource, checked once per distinct content."""
-        key = digest(resource)
-        if key is None:
-            return self._own_issues(resource, location)
-        found = self._checked.get(key)
-        if found is None:
-            found = (location, self._own_issues(resource, location))
-            self._checked.put(key, found)
-        checked_at, issues = found
-        return issues if checked_at == location else _moved(issues, checked_at, location)
+        return check_schema(resource, location, self._schemas) if self._schemas else []
 
     def validate_many(
         self, documents: Sequence[dict[str, Any]], jobs: int | None = None
@@ -210,7 +242,7 @@ def _installed_specs(package_cache: PackageCache | None) -> list[str]:
     return sorted(newest.values())
 
 
-def _resources(data: dict[str, Any], root: str) -> Iterable[tuple[dict[str, Any], str]]:
+def _resources(data: dict[str, Any], root: str) -> Iterator[tuple[dict[str, Any], str]]:
     """The resource itself, or a Bundle and each entry's resource, with their locations."""
     yield data, root
     if data.get("resourceType") == "Bundle" and isinstance(data.get("entry"), list):
@@ -243,19 +275,39 @@ def _without_claimed_profiles(data: dict[str, Any]) -> dict[str, Any]:
     return stripped
 
 
-def _r4_elements_only(structure: list[Issue], schema: list[Issue]) -> list[Issue]:
-    """Structure issues, less "unknown" elements and types that the R4 schema knows.
+def _location(data: dict[str, Any]) -> str:
+    root = data.get("resourceType")
+    return root if isinstance(root, str) else "Resource"
 
-    The R4B models lack a few R4 elements and resource types (``Timing.repeat``'s
-    ``modifierExtension``, ``Evidence.copyright``, ``EffectEvidenceSynthesis``); which elements
-    exist in R4 is the official R4 schema's to say.
-    """
-    confirmed = {(issue.location, issue.rule) for issue in schema}
-    return [
-        issue
-        for issue in structure
-        if not (issue.rule or "").startswith("unknown") or (issue.location, issue.rule) in confirmed
-    ]
+
+def _has_type(data: dict[str, Any]) -> bool:
+    return isinstance(data.get("resourceType"), str)
+
+
+def _own_core_issues(resource: dict[str, Any], location: str) -> list[Issue]:
+    """Structure and terminology issues of one resource (of a Bundle: without its entries'
+    resources, which are checked on their own)."""
+    from fhir_case.validation.structure import check_structure
+    from fhir_case.validation.terminology import check_terminology
+
+    return check_structure(resource, location, entries=False) + check_terminology(
+        resource, location
+    )
+
+
+def _remembered(
+    memo: Memo[Found], check: Check, resource: dict[str, Any], location: str
+) -> list[Issue]:
+    """``check(resource, location)``, computed once per distinct resource content."""
+    key = digest(resource)
+    if key is None:
+        return check(resource, location)
+    found = memo.get(key)
+    if found is None:
+        found = (location, check(resource, location))
+        memo.put(key, found)
+    checked_at, issues = found
+    return issues if checked_at == location else _moved(issues, checked_at, location)
 
 
 def _moved(issues: list[Issue], old: str, new: str) -> list[Issue]:

@@ -1,11 +1,13 @@
-"""Validating many documents on several CPUs (POSIX ``fork``; elsewhere one process).
+"""Validation on several CPUs (POSIX ``fork``; elsewhere everything runs in one process).
 
-The parent loads the packages, then forks one worker per extra CPU; each process validates
-its share and the workers send their issues back through a pipe. Documents are shared by
-resource type, so that each process builds the R4B model classes of its own types only (that
-class building is most of a cold start). The result is the same list, in the same order, as
-validating one document after the other; a worker that fails has its share validated again
-by the parent, so errors surface as they would without workers.
+:class:`Worker` computes one function in a forked process and hands back its pickled result;
+:func:`validate_all` shares many documents between the parent and such workers. A worker that
+fails returns nothing, and the parent computes its share itself, so errors surface as they
+would without workers.
+
+Documents are shared by resource type, so that each process builds the R4B model classes of
+its own types only (that class building is most of a cold start). The result is the same list,
+in the same order, as validating one document after the other.
 """
 
 from __future__ import annotations
@@ -13,11 +15,78 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Callable, Sequence
-from typing import Any
+from types import TracebackType
+from typing import Any, Generic, TypeVar
 
 from fhir_case.validation.issues import Issue
 
 Validate = Callable[[dict[str, Any]], list[Issue]]
+Result = TypeVar("Result")
+
+
+class Worker(Generic[Result]):
+    """``compute()`` in a forked process, started at once; :meth:`result` waits for it.
+
+    Use it as a context manager: leaving the block without asking for the result stops the
+    worker (it finds its pipe closed) and reaps it.
+    """
+
+    def __init__(self, compute: Callable[[], Result]) -> None:
+        self._pid: int | None = None
+        self._pipe: int | None = None
+        if not hasattr(os, "fork"):
+            return
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: compute, send, leave without any cleanup
+            os.close(read_end)
+            status = 1
+            try:
+                payload = pickle.dumps(compute())
+                with os.fdopen(write_end, "wb") as writer:
+                    writer.write(payload)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        self._pid, self._pipe = pid, read_end
+
+    def result(self) -> Result | None:
+        """What ``compute()`` returned; None without fork, or when the worker failed."""
+        if self._pipe is None:
+            return None
+        with os.fdopen(self._pipe, "rb") as reader:
+            self._pipe = None
+            payload = reader.read()
+        status = self._reap()
+        if status != 0 or not payload:
+            return None
+        found: Result = pickle.loads(payload)
+        return found
+
+    def close(self) -> None:
+        if self._pipe is not None:
+            os.close(self._pipe)
+            self._pipe = None
+        self._reap()
+
+    def _reap(self) -> int:
+        if self._pid is None:
+            return 1
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = None
+        return status
+
+    def __enter__(self) -> Worker[Result]:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def validate_all(
@@ -27,36 +96,19 @@ def validate_all(
     shares = _shares(documents, jobs) if hasattr(os, "fork") else []
     if len(shares) < 2:
         return [validate(document) for document in documents]
-    workers = [_fork(validate, documents, share) for share in shares[1:]]
+    workers = [(Worker(_validating(validate, documents, share)), share) for share in shares[1:]]
     results = {index: validate(documents[index]) for index in shares[0]}
-    for (pid, pipe), share in zip(workers, shares[1:], strict=True):
-        with os.fdopen(pipe, "rb") as reader:
-            payload = reader.read()
-        _, status = os.waitpid(pid, 0)
-        if status == 0 and payload:
-            results.update(pickle.loads(payload))
-        else:
-            results.update((index, validate(documents[index])) for index in share)
+    for worker, share in workers:
+        with worker:
+            found = worker.result()
+        results.update(found if found is not None else {i: validate(documents[i]) for i in share})
     return [results[index] for index in range(len(documents))]
 
 
-def _fork(
+def _validating(
     validate: Validate, documents: Sequence[dict[str, Any]], share: list[int]
-) -> tuple[int, int]:
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the worker: validate its share, send it, leave without any cleanup
-        os.close(read_end)
-        status = 1
-        try:
-            payload = pickle.dumps({index: validate(documents[index]) for index in share})
-            with os.fdopen(write_end, "wb") as writer:
-                writer.write(payload)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    return pid, read_end
+) -> Callable[[], dict[int, list[Issue]]]:
+    return lambda: {index: validate(documents[index]) for index in share}
 
 
 def _shares(documents: Sequence[dict[str, Any]], jobs: int) -> list[list[int]]:

@@ -305,32 +305,35 @@ def _references(resource: dict[str, Any], root: str, index: BundleIndex) -> Iter
         item.get("id") for item in resource.get("contained") or [] if isinstance(item, dict)
     }
     for path, reference in _find_references(resource, []):
-        where = locations.fhirpath(root, resource, path)
-        if reference.startswith("#"):
-            if reference != "#" and reference[1:] not in contained_ids:
-                yield _issue(
-                    where,
-                    f"The reference {reference} points to no contained resource",
-                    f"add a contained resource with id {reference[1:]}, or fix the reference",
-                    code="not-found",
-                )
-            continue
-        found = index.resolve_all(reference)
-        if len(found) > 1:
-            yield _issue(
-                where,
-                f"Multiple matches in bundle for reference {reference}",
-                "give each entry its own fullUrl",
-                code="not-found",
+        problem = _reference_problem(reference, contained_ids, index)
+        if problem is not None:
+            message, hint = problem
+            yield _issue(locations.fhirpath(root, resource, path), message, hint, code="not-found")
+
+
+def _reference_problem(
+    reference: str, contained_ids: set[Any], index: BundleIndex
+) -> tuple[str, str] | None:
+    """What is wrong with a reference (message, hint), if anything."""
+    if reference.startswith("#"):
+        if reference != "#" and reference[1:] not in contained_ids:
+            return (
+                f"The reference {reference} points to no contained resource",
+                f"add a contained resource with id {reference[1:]}, or fix the reference",
             )
-        elif not found and _must_resolve(reference):
-            yield _issue(
-                where,
-                f"The reference {reference} does not resolve to any entry of the bundle",
-                "add the target resource to the bundle (with this fullUrl), or correct the "
-                "reference",
-                code="not-found",
-            )
+        return None
+    found = index.resolve_all(reference)
+    if len(found) > 1:
+        return (
+            f"Multiple matches in bundle for reference {reference}",
+            "give each entry its own fullUrl",
+        )
+    if not found and _must_resolve(reference):
+        return (
+            f"The reference {reference} does not resolve to any entry of the bundle",
+            "add the target resource to the bundle (with this fullUrl), or correct the reference",
+        )
+    return None
 
 
 def _must_resolve(reference: str) -> bool:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import typing
 from collections.abc import Iterator, Sequence
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic.fields import FieldInfo
+if TYPE_CHECKING:
+    from pydantic.fields import FieldInfo
 
 PRIMITIVE_TYPES = frozenset(
     {

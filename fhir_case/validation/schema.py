@@ -18,7 +18,6 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +53,9 @@ class SchemaValidators:
         self._definitions: dict[str, Any] | None = None
         self._validators: dict[str, Validator | None] = {}
         self._names: dict[int, str] = {}
+        # Its leaf cache is keyed by id(): it must not outlive the schema objects of this
+        # instance, or a new schema at a dead one's address would get the dead one's rules.
+        self._validator_class: type[Validator] | None = None
 
     def for_type(self, resource_type: str) -> Validator | None:
         """The validator of one resource type; None when the schema has no such type."""
@@ -91,11 +93,12 @@ class SchemaValidators:
             self._names[id(definition)] = name
         for definition in definitions.values():
             _link(definition, definitions)
-        validator: Validator = _fast_draft6()(definitions[sliced["root"]])
+        if self._validator_class is None:
+            self._validator_class = _fast_draft6()
+        validator: Validator = self._validator_class(definitions[sliced["root"]])
         return validator
 
 
-@cache
 def _fast_draft6() -> type[Validator]:
     """Draft 6 with ``properties`` and ``items`` checking primitive leaves in place.
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from fhir_case.casefile import default_case_file, load_case
-from fhir_case.record.models import build_resource_json
+from fhir_case.record import build_resource_dicts
+from fhir_case.record.models import through_models
 from fhir_case.terminology.register import load_register
 from tests.helpers import r4_schema_errors
 
@@ -20,7 +21,7 @@ HL7_SYSTEMS = ("http://terminology.hl7.org/", "http://hl7.org/fhir/")
 
 @cache
 def resources() -> tuple[JSON, ...]:
-    return tuple(build_resource_json(load_case(default_case_file())))
+    return tuple(through_models(build_resource_dicts(load_case(default_case_file()))))
 
 
 def of_type(resource_type: str) -> list[JSON]:

@@ -1,11 +1,16 @@
-"""``Validator.validate_many``: the same issues, in the same order, with several processes."""
+"""Workers, and ``Validator.validate_many``: the same issues, in the same order, with several
+processes."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
+import pytest
+
 from fhir_case.validation import Validator
-from fhir_case.validation.batch import _shares
+from fhir_case.validation.batch import Worker, _shares
 from tests.validation.corpus import BROKEN, load
 
 
@@ -27,3 +32,38 @@ def test_one_type_is_split_when_there_are_more_processes() -> None:
 
 def test_one_job_is_one_process() -> None:
     assert _shares([{"resourceType": "Patient"}, {"resourceType": "Condition"}], 1) == [[0, 1]]
+
+
+def test_a_worker_computes_in_another_process() -> None:
+    with Worker(os.getpid) as worker:
+        assert worker.result() not in (None, os.getpid())
+
+
+def test_a_failed_worker_gives_nothing() -> None:
+    def fail() -> int:
+        raise RuntimeError("broken")
+
+    with Worker(fail) as worker:
+        assert worker.result() is None
+
+
+def test_without_fork_there_is_no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "fork")
+    ran: list[bool] = []
+    with Worker(lambda: ran.append(True)) as worker:
+        assert worker.result() is None
+    assert ran == []
+
+
+def test_leaving_without_the_result_stops_and_reaps_the_worker(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+
+    def big() -> str:
+        pid_file.write_text(str(os.getpid()))
+        return "x" * 1_000_000  # more than a pipe holds: the worker waits for a reader
+
+    with Worker(big):
+        while not pid_file.exists() or not pid_file.read_text():
+            time.sleep(0.01)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ from fhir_case.validation.locations import fhirpath
 from fhir_case.validation.structure import check_structure
 from fhir_case.validation.terminology import check_terminology
 from tests.validation.corpus import BROKEN, load
+
+ROOT = Path(__file__).parents[2]
+BUNDLE_KINDS = ("transaction", "collection", "document")
 
 VALID = load(BROKEN / "_valid.json")
 
@@ -248,3 +252,16 @@ def test_profiles_false_skips_claimed_profiles_only(fhir_package_cache: Path) ->
     without = [i.location for i in validate(patient, profiles=False) if i.is_error]
     assert "Patient" in with_profiles  # us-core-patient requires identifier and name
     assert without == []
+
+
+def test_validators_that_come_and_go_find_the_same(fhir_package_cache: Path) -> None:
+    # The schema layer caches compiled leaf rules by id(): a cache that outlived its
+    # validator once gave a new schema object (at a dead one's address) the dead one's rules,
+    # and valid names were reported as not being "DiagnosticReport".
+    bundles = [load(ROOT / "bundles" / f"mpnst-chen-2024.{kind}.json") for kind in BUNDLE_KINDS]
+    for _ in range(3):
+        for bundle in bundles:
+            validator = Validator()
+            assert [i for i in validator.validate(bundle) if i.is_error] == []
+            del validator
+            gc.collect()
