@@ -71,8 +71,9 @@ def build_and_validate(
     models. So a worker process runs them on the bundles assembled from the builder's JSON,
     while this process passes the resources through the models and runs the other layers.
     The builder writes its elements in FHIR's order, so the models give back the same JSON,
-    byte for byte; only then are the worker's findings used (otherwise, or if the worker
-    failed, those layers run again here on what the models gave).
+    byte for byte, and the bundles the worker checked are the bundles built; otherwise the
+    bundles are assembled again from what the models gave, and (as when the worker failed)
+    those layers run here.
     """
     from fhir_case.record.models import through_models
 
@@ -82,11 +83,10 @@ def build_and_validate(
         lambda: {name: validator.package_findings(b) for name, b in drafts.items()}
     ) as worker:
         modelled = through_models(resources)
-        bundles = assemble(case.id, modelled, output_types)
+        confirmed = _same_json(resources, modelled)
+        bundles = drafts if confirmed else assemble(case.id, modelled, output_types)
         core = {name: validator.core_issues(bundle) for name, bundle in bundles.items()}
-        package: dict[str, PackageFindings] | None = (
-            worker.result() if _same_json(resources, modelled) else None
-        )
+        package: dict[str, PackageFindings] | None = worker.result() if confirmed else None
     if package is None:
         package = {name: validator.package_findings(bundle) for name, bundle in bundles.items()}
     issues = {name: validator.combine(core[name], package[name]) for name in bundles}
