@@ -17,6 +17,12 @@ Use::
     issues = validate(bundle)                              # packages from the package cache
     issues = validate(bundle, packages=["hl7.fhir.us.mcode#4.0.0"], profiles=True)
     validator = Validator(packages=["./mcode.tgz"])        # load once, validate many
+
+``Validator.validate`` is ``combine(core_issues(data), package_findings(data))``: the layers
+built into fhir-case (structure, bundle, terminology) and the layers driven by FHIR packages
+(schema, profile), for a caller that computes the two apart (``fhir-case build`` runs them in
+two processes). A validator remembers what it found in each resource, by content, so a
+resource carried by several Bundles is checked once.
 """
 
 from __future__ import annotations
