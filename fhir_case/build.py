@@ -74,6 +74,9 @@ def build_and_validate(
     byte for byte, and the bundles the worker checked are the bundles built; otherwise the
     bundles are assembled again from what the models gave, and (as when the worker failed)
     those layers run here.
+
+    The worker loads the validator's packages and fills its memory of checked resources; both
+    stay in the worker (a validator reused for several builds loads its packages each time).
     """
     from fhir_case.record.models import through_models
 

@@ -70,7 +70,9 @@ def _no_cyclic_collection() -> Iterator[None]:
 
     A command builds long-lived objects (the R4B model classes, the compiled rules) and drops
     little in cycles: the collector's repeated passes over them free nothing and took about a
-    tenth of a build. The collector is back on (as it was) when the command ends.
+    tenth of a build. The garbage a long command leaves in cycles is small (``fhir-case
+    validate`` of the 154 R4 examples peaks at 76 MB). The collector is back on (as it was)
+    when the command ends.
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -14,32 +14,26 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# The pure modules are imported at once (``prepare`` is also the name of a submodule: imported
+# lazily, the submodule would shadow the function).
+from fhir_case.upload.prepare import PreparedBundle, prepare
+from fhir_case.upload.settings import (
+    BasicAuth,
+    BearerAuth,
+    Mode,
+    RetryPolicy,
+    Secret,
+    ServerSettings,
+)
+
 if TYPE_CHECKING:
     from fhir_case.upload.client import FhirClient, FhirResponse
-    from fhir_case.upload.prepare import PreparedBundle, prepare
-    from fhir_case.upload.settings import (
-        BasicAuth,
-        BearerAuth,
-        Mode,
-        RetryPolicy,
-        Secret,
-        ServerSettings,
-    )
     from fhir_case.upload.uploader import Uploader, UploadReport
 
-# Imported on first use, so that importing a pure module of the package (settings, prepare)
-# does not load the HTTP stack.
+# The HTTP stack is imported on first use, so that the pure modules do not load it.
 _HOMES = {
     "FhirClient": "client",
     "FhirResponse": "client",
-    "PreparedBundle": "prepare",
-    "prepare": "prepare",
-    "BasicAuth": "settings",
-    "BearerAuth": "settings",
-    "Mode": "settings",
-    "RetryPolicy": "settings",
-    "Secret": "settings",
-    "ServerSettings": "settings",
     "Uploader": "uploader",
     "UploadReport": "uploader",
 }

@@ -106,14 +106,16 @@ class Validator:
         """
         from fhir_case.validation.bundle import check_bundle
         from fhir_case.validation.structure import check_structure
+        from fhir_case.validation.terminology import check_terminology
 
         location = _location(data)
         if not _has_type(data):
             return check_structure(data, location)  # nothing else can be checked
-        resources = _resources(data, location)
-        issues = _own_core_issues(*next(resources))
-        for resource, where in resources:
-            issues += _remembered(self._core_checked, _own_core_issues, resource, where)
+        # The resource itself (a Bundle without its entries' resources), then each entry's.
+        issues = check_structure(data, location, entries=False)
+        issues += check_terminology(data, location)
+        for resource, where in _entry_resources(data, location):
+            issues += _remembered(self._core_checked, _entry_core_issues, resource, where)
         return issues + check_bundle(data)
 
     def package_findings(self, data: dict[str, Any]) -> PackageFindings:
@@ -123,9 +125,8 @@ class Validator:
             return PackageFindings([], schema_ran=False)  # the structure layer says what is wrong
         self._load()
         location = _location(data)
-        resources = _resources(data, location)
-        issues = self._own_schema_issues(*next(resources))
-        for resource, where in resources:
+        issues = self._own_schema_issues(data, location)
+        for resource, where in _entry_resources(data, location):
             issues += _remembered(self._schema_checked, self._own_schema_issues, resource, where)
         if self._schemas is None:
             issues.append(self._did_not_run("schema", "the official R4 JSON Schema", location))
@@ -248,9 +249,8 @@ def _installed_specs(package_cache: PackageCache | None) -> list[str]:
     return sorted(newest.values())
 
 
-def _resources(data: dict[str, Any], root: str) -> Iterator[tuple[dict[str, Any], str]]:
-    """The resource itself, or a Bundle and each entry's resource, with their locations."""
-    yield data, root
+def _entry_resources(data: dict[str, Any], root: str) -> Iterator[tuple[dict[str, Any], str]]:
+    """Each entry's resource of a Bundle (nothing for another resource), with its location."""
     if data.get("resourceType") == "Bundle" and isinstance(data.get("entry"), list):
         for index, entry in enumerate(data["entry"]):
             if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
@@ -290,15 +290,13 @@ def _has_type(data: dict[str, Any]) -> bool:
     return isinstance(data.get("resourceType"), str)
 
 
-def _own_core_issues(resource: dict[str, Any], location: str) -> list[Issue]:
-    """Structure and terminology issues of one resource (of a Bundle: without its entries'
-    resources, which are checked on their own)."""
+def _entry_core_issues(resource: dict[str, Any], location: str) -> list[Issue]:
+    """Structure and terminology issues of a Bundle entry's resource (a Bundle in an entry is
+    checked with its own entries, as the structure layer does)."""
     from fhir_case.validation.structure import check_structure
     from fhir_case.validation.terminology import check_terminology
 
-    return check_structure(resource, location, entries=False) + check_terminology(
-        resource, location
-    )
+    return check_structure(resource, location) + check_terminology(resource, location)
 
 
 def _remembered(

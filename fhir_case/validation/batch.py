@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -27,8 +29,8 @@ Result = TypeVar("Result")
 class Worker(Generic[Result]):
     """``compute()`` in a forked process, started at once; :meth:`result` waits for it.
 
-    Use it as a context manager: leaving the block without asking for the result stops the
-    worker (it finds its pipe closed) and reaps it.
+    Use it as a context manager: leaving the block without asking for the result (an
+    exception, say) kills the worker and reaps it.
     """
 
     def __init__(self, compute: Callable[[], Result]) -> None:
@@ -65,9 +67,12 @@ class Worker(Generic[Result]):
         return found
 
     def close(self) -> None:
+        """Stop the worker if its result was not taken, and reap it."""
         if self._pipe is not None:
             os.close(self._pipe)
             self._pipe = None
+            if self._pid is not None:
+                os.kill(self._pid, signal.SIGKILL)
         self._reap()
 
     def _reap(self) -> int:
@@ -96,12 +101,17 @@ def validate_all(
     shares = _shares(documents, jobs) if hasattr(os, "fork") else []
     if len(shares) < 2:
         return [validate(document) for document in documents]
-    workers = [(Worker(_validating(validate, documents, share)), share) for share in shares[1:]]
-    results = {index: validate(documents[index]) for index in shares[0]}
-    for worker, share in workers:
-        with worker:
+    with ExitStack() as stack:
+        workers = [
+            (stack.enter_context(Worker(_validating(validate, documents, share))), share)
+            for share in shares[1:]
+        ]
+        results = {index: validate(documents[index]) for index in shares[0]}
+        for worker, share in workers:
             found = worker.result()
-        results.update(found if found is not None else {i: validate(documents[i]) for i in share})
+            if found is None:  # the worker failed: its share is validated here
+                found = _validating(validate, documents, share)()
+            results.update(found)
     return [results[index] for index in range(len(documents))]
 
 

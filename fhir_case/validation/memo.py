@@ -16,8 +16,9 @@ Value = TypeVar("Value")
 
 
 def digest(data: Any) -> str | None:
-    """A digest of JSON content (key order counts: equal digests mean equal content); None for
-    data that is not JSON (such as a ``datetime``), which is then not remembered."""
+    """A digest of JSON data (dicts, lists, strings, numbers, booleans, None, as ``json.load``
+    gives them): equal digests mean equal data, key order included. None for what JSON cannot
+    write (a ``datetime``, NaN), which is then not remembered."""
     try:
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):

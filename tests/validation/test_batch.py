@@ -67,3 +67,10 @@ def test_leaving_without_the_result_stops_and_reaps_the_worker(tmp_path: Path) -
             time.sleep(0.01)
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
+
+
+def test_leaving_early_stops_a_worker_still_computing() -> None:
+    started = time.perf_counter()
+    with pytest.raises(KeyError), Worker(lambda: time.sleep(30)):
+        raise KeyError("the caller fails before it asks for the result")
+    assert time.perf_counter() - started < 5

@@ -265,3 +265,23 @@ def test_validators_that_come_and_go_find_the_same(fhir_package_cache: Path) -> 
             assert [i for i in validator.validate(bundle) if i.is_error] == []
             del validator
             gc.collect()
+
+
+def test_a_bundle_in_an_entry_is_checked_with_its_entries(validator: Validator) -> None:
+    inner = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:7d0f3d8e-2a47-4c53-9d0c-2f5c1b9e8a11",
+                "resource": {"resourceType": "Patient", "birthDate": "2020-13-01"},
+            }
+        ],
+    }
+    outer = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"fullUrl": "urn:uuid:3e5b0c7a-9f14-4b2d-8c6e-1a2b3c4d5e6f", "resource": inner}],
+    }
+    locations = {issue.location for issue in validator.validate(outer) if issue.is_error}
+    assert "Bundle.entry[0].resource.entry[0].resource.birthDate" in locations

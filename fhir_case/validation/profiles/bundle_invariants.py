@@ -1,9 +1,10 @@
 """The R4 Bundle's invariants (bdl-1 to bdl-12), evaluated natively.
 
 They run on every Bundle and walk all its entries; through fhirpathpy they were most of the
-time spent on a Bundle's own rules. Each function has the meaning of the FHIRPath it is keyed
-by, three-valued logic included: where the FHIRPath gives empty (``type`` absent, say) the
-invariant holds, as every invariant that evaluates to nothing does.
+time spent on a Bundle's own rules. Each function gives what fhirpathpy gives for the FHIRPath
+it is keyed by, three-valued logic included: where the FHIRPath gives empty (``type`` absent,
+say) the invariant holds, as every invariant that evaluates to nothing does; a primitive with
+only an extension (``_total``) exists.
 (tests/validation/profiles/test_bundle_invariants.py checks them against fhirpathpy.)
 """
 
@@ -22,10 +23,19 @@ def _entries(bundle: Any) -> Iterator[JSON]:
             yield entry
 
 
+def _present(holder: Any, name: str) -> bool:
+    """``name.exists()``: a primitive with only an extension (``_name``) exists too."""
+    return isinstance(holder, dict) and (
+        holder.get(name) is not None or holder.get(f"_{name}") is not None
+    )
+
+
 def _type_is(bundle: Any, *kinds: str) -> bool | None:
-    """``type = 'a' or type = 'b'``: None (empty) without a type."""
-    kind = bundle.get("type") if isinstance(bundle, dict) else None
-    return None if kind is None else kind in kinds
+    """``type = 'a' or type = 'b'``: None (empty) without a type; false for a type with only an
+    extension (as fhirpathpy has it)."""
+    if not _present(bundle, "type"):
+        return None
+    return bundle.get("type") in kinds
 
 
 def _or(*terms: bool | None) -> bool | None:
@@ -46,7 +56,7 @@ def _implies(condition: bool | None, consequence: Callable[[], bool | None]) -> 
 
 
 def _bdl_1(bundle: Any, root: Any) -> bool:
-    total = isinstance(bundle, dict) and bundle.get("total") is not None
+    total = _present(bundle, "total")
     return _holds(_or(not total, _type_is(bundle, "searchset"), _type_is(bundle, "history")))
 
 
@@ -96,9 +106,8 @@ def _bdl_8(entry: Any, root: Any) -> bool:
 def _bdl_9(bundle: Any, root: Any) -> bool:
     def identified() -> bool:
         identifier = bundle.get("identifier")
-        return isinstance(identifier, dict) and all(
-            identifier.get(key) is not None for key in ("system", "value")
-        )
+        identifiers = identifier if isinstance(identifier, list) else [identifier]
+        return all(any(_present(item, key) for item in identifiers) for key in ("system", "value"))
 
     return _implies(_type_is(bundle, "document"), identified)
 
