@@ -80,18 +80,19 @@ def build_and_validate(
     """
     from fhir_case.record.models import through_models
 
+    def package_findings(bundles: dict[str, JSON]) -> dict[str, PackageFindings]:
+        return {name: validator.package_findings(bundle) for name, bundle in bundles.items()}
+
     resources = build_resource_dicts(case)
     drafts = assemble(case.id, resources, output_types)
-    with Worker(
-        lambda: {name: validator.package_findings(b) for name, b in drafts.items()}
-    ) as worker:
+    with Worker(lambda: package_findings(drafts)) as worker:
         modelled = through_models(resources)
         confirmed = _same_json(resources, modelled)
         bundles = drafts if confirmed else assemble(case.id, modelled, output_types)
         core = {name: validator.core_issues(bundle) for name, bundle in bundles.items()}
-        package: dict[str, PackageFindings] | None = worker.result() if confirmed else None
+        package = worker.result() if confirmed else None
     if package is None:
-        package = {name: validator.package_findings(bundle) for name, bundle in bundles.items()}
+        package = package_findings(bundles)
     issues = {name: validator.combine(core[name], package[name]) for name in bundles}
     return bundles, issues
 

@@ -106,16 +106,14 @@ class Validator:
         """
         from fhir_case.validation.bundle import check_bundle
         from fhir_case.validation.structure import check_structure
-        from fhir_case.validation.terminology import check_terminology
 
         location = _location(data)
         if not _has_type(data):
             return check_structure(data, location)  # nothing else can be checked
         # The resource itself (a Bundle without its entries' resources), then each entry's.
-        issues = check_structure(data, location, entries=False)
-        issues += check_terminology(data, location)
+        issues = _own_core_issues(data, location, entries=False)
         for resource, where in _entry_resources(data, location):
-            issues += _remembered(self._core_checked, _entry_core_issues, resource, where)
+            issues += _remembered(self._core_checked, _own_core_issues, resource, where)
         return issues + check_bundle(data)
 
     def package_findings(self, data: dict[str, Any]) -> PackageFindings:
@@ -290,13 +288,17 @@ def _has_type(data: dict[str, Any]) -> bool:
     return isinstance(data.get("resourceType"), str)
 
 
-def _entry_core_issues(resource: dict[str, Any], location: str) -> list[Issue]:
-    """Structure and terminology issues of a Bundle entry's resource (a Bundle in an entry is
-    checked with its own entries, as the structure layer does)."""
+def _own_core_issues(
+    resource: dict[str, Any], location: str, *, entries: bool = True
+) -> list[Issue]:
+    """Structure and terminology issues of one resource; ``entries=False`` leaves a Bundle's
+    entry resources to their own calls (a Bundle inside an entry is checked with its entries,
+    as the structure layer does)."""
     from fhir_case.validation.structure import check_structure
     from fhir_case.validation.terminology import check_terminology
 
-    return check_structure(resource, location) + check_terminology(resource, location)
+    issues = check_structure(resource, location, entries=entries)
+    return issues + check_terminology(resource, location)
 
 
 def _remembered(

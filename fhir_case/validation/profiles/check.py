@@ -509,6 +509,10 @@ class _Walk:
                 rule=f"min:{rule.id}{self.suffix}",
                 hint=f"add {rule.id.rpartition('.')[2]}",
             )
+        self.too_many(rule, count, location)
+
+    def too_many(self, rule: ElementRule, count: int, location: str) -> None:
+        """More than the element (or slice) allows."""
         if rule.max is not None and count > rule.max:
             self.report(
                 location,
@@ -551,14 +555,7 @@ class _Walk:
                     rule=f"min:{slice_.id}{self.suffix}",
                     hint=f"add a {rule.name} that matches the slice {slice_.slice_name}",
                 )
-            if slice_.max is not None and count > slice_.max:
-                self.report(
-                    location,
-                    f"{slice_.id}: max allowed = {slice_.max}, but found {count} "
-                    f"(from {self.profile.label})",
-                    code="structure",
-                    rule=f"max:{slice_.id}{self.suffix}",
-                )
+            self.too_many(slice_, count, location)
             for item in assigned[index]:
                 self.element(slice_, item.value, item.location, item.type_code)
         for item in unmatched:

@@ -136,7 +136,8 @@ def _age_1(age: Any, root: Any) -> bool:
 
 # Invariants that need more than existence tests, evaluated natively (the same meaning, matched
 # by their exact text): ref-1 is on every Reference; fhirpathpy cannot run dom-3, per-1 (date
-# comparison), rng-2 (quantity comparison) and age-1; the Bundle's own walk all its entries.
+# comparison), rng-2 (quantity comparison) and age-1; the Bundle's bdl-* invariants walk all its
+# entries, too slowly through fhirpathpy.
 _NATIVE: dict[str, Callable[[Any, Any], bool]] = {
     "reference.startsWith('#').not() or (reference.substring(1).trace('url') in "
     "%rootResource.contained.id.trace('ids'))": _ref_1,
