@@ -7,11 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fhir_case.cli.server_options import add_connection_options, settings_from
+from fhir_case.cli.server_options import SERVER_NAMES, add_connection_options, settings_from
 from fhir_case.cli.validate import read_json
 from fhir_case.errors import InputFileError, UsageError
 from fhir_case.fileio import write_atomic
-from fhir_case.upload.settings import NAMED_SERVERS
 
 
 def register(subparsers: Any) -> None:
@@ -28,11 +27,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "-o", "--out", type=Path, required=True, metavar="HTML", help="the page to write"
     )
-    names = ", ".join(NAMED_SERVERS)
     parser.add_argument(
         "--server",
         metavar="URL|NAME",
-        help=f"read the record from this FHIR R4 server instead of a file ({names}, or a URL)",
+        help=f"read the record from this FHIR R4 server instead of a file (a URL, or "
+        f"{SERVER_NAMES})",
     )
     parser.add_argument("--patient", metavar="ID", help="the Patient id on the server")
     add_connection_options(parser)
