@@ -32,25 +32,19 @@ if TYPE_CHECKING:
         fetch_record,
         render_view,
         upload_bundle,
-        validate,
     )
     from fhir_case.errors import FhirCaseError
     from fhir_case.upload import ServerSettings, UploadReport
+    from fhir_case.validation import validate
     from fhir_case.validation.issues import Issue
 
+# Where each name lives; imported on first use (the functions from fhir_case.api).
 _HOMES = {
-    "Bundles": "fhir_case.api",
-    "Deleted": "fhir_case.api",
-    "build_case": "fhir_case.api",
-    "delete_bundle": "fhir_case.api",
-    "fetch_record": "fhir_case.api",
-    "render_view": "fhir_case.api",
-    "upload_bundle": "fhir_case.api",
-    "validate": "fhir_case.api",
     "FhirCaseError": "fhir_case.errors",
     "Issue": "fhir_case.validation.issues",
     "ServerSettings": "fhir_case.upload.settings",
     "UploadReport": "fhir_case.upload.uploader",
+    "validate": "fhir_case.validation",
 }
 
 __all__ = [
@@ -71,11 +65,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
+    home = _HOMES.get(name, "fhir_case.api" if name in __all__ else None)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(importlib.import_module(home), name)
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+    return sorted(set(globals()) | set(__all__))

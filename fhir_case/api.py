@@ -1,12 +1,13 @@
-"""The library's surface, re-exported by ``fhir_case`` (``import fhir_case``): build the case,
+"""The library's surface, exported by ``fhir_case`` (``import fhir_case``): build the case,
 validate FHIR JSON, upload a bundle and take it off again, read a patient's record back, render
 the case page. Examples: docs/api.md.
 
-Each function is the one the command line runs: ``fhir-case build`` is :func:`build_case`
-and a write, ``fhir-case view`` is :func:`render_view`, :func:`validate` is the validator of
-``fhir-case validate``; ``fhir-case upload`` and ``delete`` drive the same
-:class:`~fhir_case.upload.Uploader` as :func:`upload_bundle` and :func:`delete_bundle`, over one
-connection for several files. Errors are the typed exceptions of :mod:`fhir_case.errors`.
+The command line runs the same code: ``fhir-case build`` is :func:`build_case` and
+:meth:`Bundles.write`; ``fhir-case view`` is :func:`render_view`; ``fhir_case.validate`` is
+:func:`fhir_case.validation.validate`, the validator of ``fhir-case validate``; ``fhir-case
+upload`` and ``delete`` drive the :class:`~fhir_case.upload.Uploader` that :func:`upload_bundle`
+and :func:`delete_bundle` drive, over one connection for several files. Errors are the typed
+exceptions of :mod:`fhir_case.errors`.
 
 The HTTP client and the case view are imported when first used.
 """
@@ -28,7 +29,7 @@ from fhir_case.build import (
 from fhir_case.bundle import serialize
 from fhir_case.casefile import default_case_file, load_case
 from fhir_case.fileio import write_all_atomic
-from fhir_case.validation import Validator, validate
+from fhir_case.validation import Validator
 from fhir_case.validation.issues import Issue
 from fhir_case.validation.outcome import layers_not_run
 
@@ -36,17 +37,6 @@ if TYPE_CHECKING:
     from fhir_case.upload import Mode, ServerSettings, UploadReport
 
 JSON = dict[str, Any]
-
-__all__ = [
-    "Bundles",
-    "Deleted",
-    "build_case",
-    "delete_bundle",
-    "fetch_record",
-    "render_view",
-    "upload_bundle",
-    "validate",
-]
 
 
 @dataclass(frozen=True)

@@ -328,7 +328,7 @@ def sekmet_program(home: Path | None = None, progress: Progress | None = None) -
     """The ``sekmet`` program: ``$FHIR_CASE_SEKMET``, else the installed one, else installed now."""
     override = os.environ.get(SEKMET_ENV)
     if override:
-        program = Path(override).expanduser()
+        program = Path(override).expanduser().absolute()  # it runs in another folder
         if not program.is_file():
             raise LocalServerError(
                 f"${SEKMET_ENV} names {program}, which does not exist; unset it to let "

@@ -4,8 +4,9 @@ scripts/test installs ``sekmet-fhir`` into ``.test-env/sekmet`` (it pins its own
 fhir.resources, so it cannot share the project's venv). :class:`SekmetServer` starts one on
 127.0.0.1 with a free port, a fresh data folder and the workflow simulator off, and waits for
 ``/metadata``, with the same configuration and start-up as ``fhir-case server start``
-(:mod:`fhir_case.localserver`). The session fixture ``fhir_server_url`` (registered in tests/conftest.py) yields
-its base URL, or the URL in ``$FHIR_TEST_SERVER`` to run the same tests against another server.
+(:mod:`fhir_case.localserver`). The session fixture ``fhir_server_url`` (registered in
+tests/conftest.py) yields its base URL, or the URL in ``$FHIR_TEST_SERVER`` to run the same
+tests against another server.
 
 Reusable beyond the upload tests: import :class:`SekmetServer` or use the fixture.
 """

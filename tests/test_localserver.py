@@ -19,6 +19,7 @@ import pytest
 from fhir_case.localserver import DEFAULT_PORT, SEKMET_VERSION, answers
 from fhir_case.upload.settings import resolve_server
 from tests.fhir_server import SEKMET, free_port
+from tests.helpers import ROOT, run_cli
 
 Env = dict[str, str]
 
@@ -38,20 +39,12 @@ def env(tmp_path: Path) -> Iterator[Env]:
     server(environment, "stop")
 
 
-def server(env: Env, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return fhir_case(env, "server", *args, cwd=cwd)
+def server(env: Env, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli("server", *args, env=env)
 
 
 def fhir_case(env: Env, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fhir_case", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=600,
-        check=False,
-    )
+    return run_cli(*args, env=env, cwd=cwd)
 
 
 def state(env: Env) -> dict[str, object]:
@@ -99,7 +92,7 @@ def test_start_prints_the_base_url_status_knows_it_and_stop_ends_it(env: Env) ->
 def test_server_local_names_the_running_server(env: Env, tmp_path: Path) -> None:
     bundles = tmp_path / "bundles"
     bundles.mkdir()
-    case = Path(__file__).parents[1] / "bundles" / "mpnst-chen-2024.transaction.json"
+    case = ROOT / "bundles" / "mpnst-chen-2024.transaction.json"
     (bundles / case.name).write_bytes(case.read_bytes())
 
     before = fhir_case(env, "upload", "--server", "local", "--dry-run", cwd=tmp_path)
@@ -117,7 +110,7 @@ def test_server_local_names_the_running_server(env: Env, tmp_path: Path) -> None
 
 
 def test_data_are_kept_across_a_restart(env: Env, tmp_path: Path) -> None:
-    case = Path(__file__).parents[1] / "bundles" / "mpnst-chen-2024.transaction.json"
+    case = ROOT / "bundles" / "mpnst-chen-2024.transaction.json"
     assert server(env, "start").returncode == 0
     assert fhir_case(env, "upload", str(case), "--server", "local").returncode == 0
     assert server(env, "stop").returncode == 0

@@ -15,8 +15,9 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "server",
         help="start, stop or check a local FHIR server for the demo (--server local)",
-        description=f"A local FHIR R4 server for demos and offline use: {localserver.SEKMET_PACKAGE} "
-        f"{localserver.SEKMET_VERSION}, the server the tests use, on {localserver.HOST}. The "
+        description="A local FHIR R4 server for demos and offline use: "
+        f"{localserver.SEKMET_PACKAGE} {localserver.SEKMET_VERSION}, the server the tests use, "
+        f"on {localserver.HOST}. The "
         "first start installs it from PyPI into its own environment under "
         f"{localserver.server_home()}; after that no network is needed. While it runs, "
         "--server local names it.",

@@ -39,8 +39,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fhir_case.api import render_view
     from fhir_case.upload.client import FhirClient
-    from fhir_case.view import render_case_view
     from fhir_case.view.server import fetch_patient_record
 
     if (args.bundle is None) == (args.server is None):
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
                 "give a Bundle file (transaction, collection, document or searchset)"
             )
         source = str(args.bundle)
-    page = render_case_view(bundle).encode("utf-8")
+    page = render_view(bundle).encode("utf-8")
     write_atomic(args.out, page)
     resources = len(bundle.get("entry") or [])
     print(f"wrote {args.out} ({len(page) / 1024:.0f} KB, {resources} resources from {source})")

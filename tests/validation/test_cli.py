@@ -38,8 +38,9 @@ def test_warnings_alone_exit_0(fhir_package_cache: Path) -> None:
     result = run(BROKEN / "ucum-mcg.json")
     assert result.returncode == 0
     assert (
-        f"{BROKEN / 'ucum-mcg.json'}: warning terminology Bundle.entry[3].resource.dosageInstruction[0].doseAndRate[0]"
-        ".dose.ofType(Quantity).code: 'mcg' is not a valid UCUM unit: 'mcg' is not a UCUM unit "
+        f"{BROKEN / 'ucum-mcg.json'}: warning terminology "
+        "Bundle.entry[3].resource.dosageInstruction[0].doseAndRate[0].dose.ofType(Quantity).code: "
+        "'mcg' is not a valid UCUM unit: 'mcg' is not a UCUM unit "
         "(fix: the UCUM code is probably 'ug')"
     ) in result.stdout.splitlines()
     assert result.stdout.splitlines()[-1].endswith(
