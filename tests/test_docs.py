@@ -357,3 +357,17 @@ def test_the_quick_start_builds_from_a_copy_of_the_project(tmp_path: Path) -> No
     assert "not checked" not in result.stdout  # every layer ran: the packages were installed
     for committed in (ROOT / "bundles").glob("*.json"):
         assert (copy / "bundles" / committed.name).read_bytes() == committed.read_bytes()
+
+
+def test_the_docs_name_the_pinned_server_version() -> None:
+    from fhir_case.localserver import SEKMET_VERSION
+
+    named = {
+        (page.name, version)
+        for page in PAGES
+        for version in re.findall(
+            r"sekmet-fhir[ =]=?([0-9][0-9.]*[0-9])", page.read_text(encoding="utf-8")
+        )
+    }
+    assert named, "the docs name the server's version"
+    assert {version for _, version in named} == {SEKMET_VERSION}, named
