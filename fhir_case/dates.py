@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from fhir_case.extensions import RELATIVE_DATE
 from fhir_case.narrative import words as w
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
-RELATIVE_DATE = "http://hl7.org/fhir/StructureDefinition/cqf-relativeDateTime"
 
 # The element that dates each resource type, in order of preference.
 DATE_ELEMENTS = (

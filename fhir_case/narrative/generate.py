@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from fhir_case.extensions import DAYS_OF_CYCLE
 from fhir_case.narrative import words as w
 from fhir_case.narrative.xhtml import XHTML_NS, el
 
@@ -374,7 +375,7 @@ def request_group_summary(resource: w.JsonDict) -> Summary:
             days = [
                 w.scalar(w.as_dict(day).get("valueInteger"))
                 for extension in map(w.as_dict, w.as_list(action.get("extension")))
-                if extension.get("url") == w.DAYS_OF_CYCLE
+                if extension.get("url") == DAYS_OF_CYCLE
                 for day in w.as_list(extension.get("extension"))
             ]
             lines.append(

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from fhir_case.extensions import DATA_ABSENT_REASON, RELATIVE_DATE
+
 JsonDict = Mapping[str, Any]
 
 UCUM = "http://unitsofmeasure.org"
-DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
-RELATIVE_DATE = "http://hl7.org/fhir/StructureDefinition/cqf-relativeDateTime"
-DAYS_OF_CYCLE = "http://hl7.org/fhir/StructureDefinition/timing-daysOfCycle"
 RELATIONSHIPS = {
     "before": "before",
     "concurrent": "at the time of",
