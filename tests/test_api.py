@@ -103,24 +103,25 @@ def test_upload_fetch_render_and_delete_against_a_real_server(
     fhir_package_cache: Path, fhir_server_url: str
 ) -> None:
     bundles = fhir_case.build_case(types=["transaction"])
+    entries = len(bundles["transaction"]["entry"])
     report = fhir_case.upload_bundle(bundles["transaction"], fhir_server_url, name="case")
     assert isinstance(report, fhir_case.UploadReport)
     assert report.ok and report.verified
-    assert report.created + report.updated + report.unchanged == 75
+    assert report.created + report.updated + report.unchanged == entries
     assert report.patient_ids == [CASE_PATIENT]
     again = fhir_case.upload_bundle(
         bundles["transaction"], fhir_case.ServerSettings(fhir_server_url)
     )
-    assert (again.created, again.unchanged) == (0, 75)
+    assert (again.created, again.unchanged) == (0, entries)
 
     record = fhir_case.fetch_record(fhir_server_url, CASE_PATIENT)
     assert record["type"] == "collection"
-    assert len(record["entry"]) == 75
+    assert len(record["entry"]) == entries
     page = fhir_case.render_view(record)
     assert page.startswith("<!DOCTYPE html>")
     assert "Denosumab combined with chemotherapy" in page
 
-    assert fhir_case.delete_bundle(bundles["transaction"], fhir_server_url) == (75, 0)
+    assert fhir_case.delete_bundle(bundles["transaction"], fhir_server_url) == (entries, 0)
     assert fhir_case.delete_bundle(bundles["transaction"], fhir_server_url) == fhir_case.Deleted(
-        deleted=0, absent=75
+        deleted=0, absent=entries
     )

@@ -18,6 +18,7 @@ whole outputs, so that wording can change.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -40,6 +41,7 @@ MARKERS = ("tested", "not-run", "quick-start")
 CODE_LANGUAGES = ("sh", "python")
 FENCE = re.compile(r"^(\s*)```(\S*)\s*(.*)$")
 EXPECTED_EXIT = re.compile(r"#\s*exit (\d+)\b")
+CASE = ROOT / "bundles" / "mpnst-chen-2024.transaction.json"
 CASE_PATIENT = "f5ed8fd6-8a34-526f-bf54-a7855f1b7836"
 RUN_TIMEOUT = 900
 
@@ -284,11 +286,12 @@ def test_the_readme_runs_top_to_bottom(project: tuple[Path, dict[str, str]]) -> 
     first = output("fhir-case upload --server local")
     assert f"Patient/{CASE_PATIENT} is on {base_url}" in first.stdout
     assert f"fhir-case view --server local --patient {CASE_PATIENT}" in first.stdout
-    assert _counts(output("fhir-case upload --server local", 1).stdout)["unchanged"] == 75
+    entries = len(json.loads(CASE.read_text(encoding="utf-8"))["entry"])
+    assert _counts(output("fhir-case upload --server local", 1).stdout)["unchanged"] == entries
     page = next(c for c in commands if c.startswith("fhir-case view --server local"))
     html = folder / shlex.split(page)[-1]
     assert "10.3389/fonc.2024.1399021" in html.read_text(encoding="utf-8")
-    assert "deleted 75 resources" in output("fhir-case delete --server local").stdout
+    assert f"deleted {entries} resources" in output("fhir-case delete --server local").stdout
     assert commands[-1] == "fhir-case server stop"
     status = subprocess.run(
         [sys.executable, "-m", "fhir_case", "server", "status"], env=env, check=False
