@@ -42,6 +42,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from fhir_case.upload.client import FhirClient
     from fhir_case.view import render_case_view
+    from fhir_case.view.case import Origin
     from fhir_case.view.server import fetch_patient_record
 
     if (args.bundle is None) == (args.server is None):
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         with FhirClient(settings) as client:
             fetched = fetch_patient_record(client, args.patient)
         bundle = fetched.bundle
+        origin = Origin(settings.display_url, fetched.how(args.patient), fetched.at)
         source = (
             f"Patient/{args.patient} on {settings.display_url} "
             f"({fetched.method}, {fetched.requests} requests)"
@@ -66,8 +68,9 @@ def run(args: argparse.Namespace) -> int:
                 f"{args.bundle}: a {bundle.get('resourceType') or 'JSON object'} is not a Bundle; "
                 "give a Bundle file (transaction, collection, document or searchset)"
             )
+        origin = Origin(args.bundle.name)
         source = str(args.bundle)
-    page = render_case_view(bundle).encode("utf-8")
+    page = render_case_view(bundle, origin).encode("utf-8")
     write_atomic(args.out, page)
     resources = len(bundle.get("entry") or [])
     print(f"wrote {args.out} ({len(page) / 1024:.0f} KB, {resources} resources from {source})")

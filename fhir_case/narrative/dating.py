@@ -40,10 +40,16 @@ class Dating:
     certainty: Certainty
     how: str  # how a derived date was found, or why there is none ("" when stated)
     start: dt.date | None  # where it falls (a partial date: its first day); None: nowhere
+    brief: str = ""  # a shorter form where one exists ("from 2023-05-28")
 
     @property
     def stated(self) -> bool:
         return self.certainty == "stated"
+
+    @property
+    def short(self) -> str:
+        """The words for a tight place (a timeline label): a period by its known bound."""
+        return self.brief or self.words
 
 
 NOT_RECORDED = Dating("date not recorded", "absent", "", None)
@@ -149,7 +155,8 @@ def _read(data: w.JsonDict, name: str, suffix: str, value: object, primitive: ob
         bounds = w.as_dict(value)
         words = _period_words(bounds, about)
         start = parse_date(bounds.get("start")) or parse_date(bounds.get("end"))
-        return Dating(words, certainty, derived, start) if words else NOT_RECORDED
+        brief = words.split(";")[0] if words.startswith("from") else words.split("; ")[-1]
+        return Dating(words, certainty, derived, start, brief) if words else NOT_RECORDED
     if suffix in ("DateTime", "Date", "Instant", ""):
         day = parse_date(value)
         return Dating(about + w.date(value), certainty, derived, day) if day else NOT_RECORDED
