@@ -311,7 +311,7 @@ def references(values: object, name: Callable[[object], str] = reference_name) -
         (_indefinite(kind) if count == 1 else f"{count} {kind}s")
         if kind
         else (f"{count} other resource" + ("s" if count > 1 else ""))
-        for kind, count in unnamed.items()
+        for kind, count in sorted(unnamed.items(), key=lambda item: (not item[0], item[0]))
     ]
     return joined([*named, *counted], "; ")
 

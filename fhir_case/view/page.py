@@ -242,7 +242,7 @@ def _rows(cells: Sequence[Markup], notes: Notes, attrs: list[tuple[str, object]]
             el("div", _notes(notes), attrs=[("class", "item-notes")]),
             attrs=[("colspan", len(cells))],
         ),
-        attrs=[("class", f"notes-row {classes}".strip())],
+        attrs=[("class", "notes-row flagged" if "flagged" in classes.split() else "notes-row")],
     )
     return [el("tr", cells, attrs=main), below]
 
@@ -576,7 +576,9 @@ def _footer(case: CaseView, origin: Origin | None, identifier: str) -> Markup:
     return el(
         "footer",
         el("p", made, attrs=[("id", "origin")]),
-        el("p", f"Bundle identifier: {identifier}.") if identifier else None,
+        el("p", f"Bundle identifier: {identifier}.", attrs=[("id", "bundle-identifier")])
+        if identifier
+        else None,
         el(
             "p",
             "Everything shown is read from the FHIR resources; the page loads nothing from the "

@@ -237,7 +237,8 @@ def _point_lane(
                 el("polygon", tooltip, attrs=[("points", points), ("class", " ".join(classes))])
             )
         else:
-            marks.add("event")
+            if event.when.stated:
+                marks.add("event")
             out.append(
                 el(
                     "circle",

@@ -42,16 +42,16 @@ def page_items(page: Any) -> dict[str, Any]:
         ),
         "undated": page.eval_on_selector_all(".undated li", "items => items.map(i => i.innerText)"),
         "medications": page.eval_on_selector_all(
-            "table.medications tbody tr", "rows => rows.map(r => r.innerText)"
+            "table.medications tbody tr:not(.notes-row)", "rows => rows.map(r => r.innerText)"
         ),
         "measurements": page.eval_on_selector_all(
-            "table.measurements tbody tr", "rows => rows.map(r => r.innerText)"
+            "table.measurements tbody tr:not(.notes-row)", "rows => rows.map(r => r.innerText)"
         ),
         "assessments": page.eval_on_selector_all(
-            "table.assessments tbody tr", "rows => rows.map(r => r.innerText)"
+            "table.assessments tbody tr:not(.notes-row)", "rows => rows.map(r => r.innerText)"
         ),
         "plan": page.eval_on_selector_all(
-            "table.plan tbody tr", "rows => rows.map(r => r.innerText)"
+            "table.plan tbody tr:not(.notes-row)", "rows => rows.map(r => r.innerText)"
         ),
         "flags": page.eval_on_selector_all("ol.flags li", "items => items.map(i => i.innerText)"),
         "flag_marks": page.locator("a.flag").count(),
