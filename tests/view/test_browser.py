@@ -6,6 +6,8 @@ import re
 import shutil
 import subprocess
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -216,32 +218,38 @@ def render_case_page(bundle: dict[str, Any], tmp_path: Path) -> Path:
     return html_file
 
 
+@contextmanager
+def case_page(context: Any, bundle: dict[str, Any], tmp_path: Path) -> Iterator[Any]:
+    """The case page open in Chromium, checked to load with no error and no request."""
+    page, errors, requests = open_page(context, render_case_page(bundle, tmp_path))
+    try:
+        assert errors == [] and requests == []
+        yield page
+    finally:
+        page.close()
+
+
 @pytest.mark.parametrize("width", [1400, 800])
 def test_the_page_reads_well_at_1400_and_800_px(
     browser_context: Any, case_bundle: dict[str, Any], tmp_path: Path, width: int
 ) -> None:
     """No heading, header fact or timeline label collides; nothing overflows; the timeline
     text stays at least 10 px; a full-page screenshot is kept to look at."""
-    page, errors, requests = open_page(browser_context, render_case_page(case_bundle, tmp_path))
-    try:
+    with case_page(browser_context, case_bundle, tmp_path) as page:
         page.set_viewport_size({"width": width, "height": 900})
         page.wait_for_timeout(100)
-        assert errors == [] and requests == []
         layout = page.evaluate(LAYOUT)
         assert layout["problems"] == []
         assert layout["overflow"] <= 0
         assert layout["smallestTimelineText"] >= 10
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"case-view-{width}.png"), full_page=True)
-    finally:
-        page.close()
 
 
 def test_in_the_browser_no_derived_date_is_unmarked_and_every_order_is_shown(
     browser_context: Any, case_bundle: dict[str, Any], tmp_path: Path
 ) -> None:
-    page, _, _ = open_page(browser_context, render_case_page(case_bundle, tmp_path))
-    try:
+    with case_page(browser_context, case_bundle, tmp_path) as page:
         for resource, dates in with_derived_dates(case_bundle):
             key = f"{resource['resourceType']}-{resource['id']}"
             row = page.locator(f"#r-{key}")
@@ -264,15 +272,12 @@ def test_in_the_browser_no_derived_date_is_unmarked_and_every_order_is_shown(
             assert page.locator(f"#r-MedicationRequest-{request['id']}").is_visible()
         shown = page.inner_text("main")
         assert [f for line in shown.splitlines() for f in findings(line)] == []
-    finally:
-        page.close()
 
 
 def test_printed_everything_is_expanded_and_nothing_clipped(
     browser_context: Any, case_bundle: dict[str, Any], tmp_path: Path
 ) -> None:
-    page, _, _ = open_page(browser_context, render_case_page(case_bundle, tmp_path))
-    try:
+    with case_page(browser_context, case_bundle, tmp_path) as page:
         quote = page.locator("details.quotes li").first
         assert not quote.is_visible()  # folded on screen
         page.emulate_media(media="print")
@@ -286,8 +291,6 @@ def test_printed_everything_is_expanded_and_nothing_clipped(
         assert [p for p in layout["problems"] if p.startswith("clipped")] == []
         box = page.locator("svg.timeline").bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 700
-    finally:
-        page.close()
 
 
 def test_chromium_prints_the_page_to_pdf_with_every_section(
