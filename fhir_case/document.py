@@ -22,8 +22,7 @@ from fhir_case.dates import resource_date
 from fhir_case.errors import DocumentError
 from fhir_case.narrative import narrative_for, summary_for
 from fhir_case.narrative import words as w
-from fhir_case.narrative.dating import dating
-from fhir_case.narrative.generate import Resolve
+from fhir_case.narrative.dating import Resolve, dating
 from fhir_case.narrative.xhtml import XHTML_NS, el
 
 Resource = dict[str, Any]

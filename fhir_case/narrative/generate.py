@@ -12,7 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fhir_case.narrative import words as w
-from fhir_case.narrative.dating import ABSENT_WORDS, NOT_RECORDED, absent_reason, dating
+from fhir_case.narrative.dating import (
+    ABSENT_WORDS,
+    NOT_RECORDED,
+    Dating,
+    Resolve,
+    absent_reason,
+    dating,
+    period_words,
+)
 from fhir_case.narrative.xhtml import XHTML_NS, el
 
 Facts = list[tuple[str, str]]
@@ -25,9 +33,6 @@ class Summary:
     title: str
     headline: str
     facts: Facts = field(default_factory=list)
-
-
-Resolve = Callable[[str], w.JsonDict | None]
 
 
 def narrative_for(resource: object, resolve: Resolve | None = None) -> dict[str, str]:
@@ -65,6 +70,25 @@ class Names:
 
     def references(self, values: object) -> str:
         return w.references(values, self.name)
+
+    def dating(self, resource: w.JsonDict, prefix: str) -> Dating:
+        return dating(resource, prefix, self.resolve)
+
+    def when(self, resource: w.JsonDict, prefix: str) -> str:
+        """A date element in words, marked when derived, with how it was derived."""
+        found = self.dating(resource, prefix)
+        if found is NOT_RECORDED:
+            return ""
+        if found.how and found.how not in found.words:
+            return f"{found.words} ({found.how})"
+        return found.words
+
+    def bounds(self, value: object) -> str:
+        """The bounds of a dosage: an order with no end is open, not "end not stated"."""
+        return period_words(value, self.resolve, open_end="")[0]
+
+    def dosage(self, value: object) -> str:
+        return w.dosage(value, self.bounds)
 
 
 def item_name(resource: object) -> str:
@@ -170,7 +194,7 @@ def condition_summary(resource: w.JsonDict, names: Names) -> Summary:
     code = w.concept(resource.get("code"), with_codes=True) or "condition of unknown type"
     sites = w.concepts(resource.get("bodySite"))
     verification = w.concept(resource.get("verificationStatus"))
-    onset = dating(resource, "onset")
+    onset = names.dating(resource, "onset")
     headline = w.joined(
         (
             code,
@@ -194,8 +218,8 @@ def condition_summary(resource: w.JsonDict, names: Names) -> Summary:
             ("Category", w.concepts(resource.get("category"))),
             ("Severity", w.concept(resource.get("severity"))),
             ("Body site", w.concepts(resource.get("bodySite"), with_codes=True)),
-            ("Onset", _when(resource, "onset")),
-            ("Abatement", _when(resource, "abatement")),
+            ("Onset", names.when(resource, "onset")),
+            ("Abatement", names.when(resource, "abatement")),
             ("Recorded", w.date(resource.get("recordedDate"))),
             ("Stage", w.joined(stages, "; ")),
             ("Evidence", w.joined(evidence, "; ")),
@@ -241,7 +265,7 @@ def observation_summary(resource: w.JsonDict, names: Names) -> Summary:
             (w.concept(component.get("code")) or "Component", observation_value(component))
         )
     method = w.concept(resource.get("method"))
-    when = dating(resource, "effective")
+    when = names.dating(resource, "effective")
     return Summary(
         "Observation",
         w.joined(
@@ -256,7 +280,7 @@ def observation_summary(resource: w.JsonDict, names: Names) -> Summary:
             ("Category", w.concepts(resource.get("category"))),
             ("Value", observation_value(resource)),
             *components,
-            ("When", _when(resource, "effective")),
+            ("When", names.when(resource, "effective")),
             ("Issued", w.date(resource.get("issued"))),
             ("Body site", w.concept(resource.get("bodySite"), with_codes=True)),
             ("Method", method),
@@ -268,16 +292,6 @@ def observation_summary(resource: w.JsonDict, names: Names) -> Summary:
             *notes(resource),
         ],
     )
-
-
-def _when(resource: w.JsonDict, prefix: str) -> str:
-    """A date element in words, marked when derived, with how it was derived."""
-    found = dating(resource, prefix)
-    if found is NOT_RECORDED:
-        return ""
-    if found.how and found.how not in found.words:
-        return f"{found.words} ({found.how})"
-    return found.words
 
 
 def medication(resource: w.JsonDict, names: Names) -> str:
@@ -295,7 +309,7 @@ def medication(resource: w.JsonDict, names: Names) -> str:
 
 def medication_request_summary(resource: w.JsonDict, names: Names) -> Summary:
     drug = medication(resource, names) or "unspecified medication"
-    dosages = [w.dosage(d) for d in w.as_list(resource.get("dosageInstruction"))]
+    dosages = [names.dosage(d) for d in w.as_list(resource.get("dosageInstruction"))]
     dispense = w.as_dict(resource.get("dispenseRequest"))
     repeats = dispense.get("numberOfRepeatsAllowed")
     return Summary(
@@ -322,10 +336,10 @@ def medication_request_summary(resource: w.JsonDict, names: Names) -> Summary:
 
 def procedure_summary(resource: w.JsonDict, names: Names) -> Summary:
     code = w.concept(resource.get("code"), with_codes=True) or "procedure"
-    performed = _when(resource, "performed")
+    performed = names.when(resource, "performed")
     return Summary(
         "Procedure",
-        w.joined((code, dating(resource, "performed").words if performed else "")),
+        w.joined((code, names.dating(resource, "performed").words if performed else "")),
         [
             *status_facts(resource, "status"),
             ("Category", w.concept(resource.get("category"))),
@@ -343,7 +357,7 @@ def procedure_summary(resource: w.JsonDict, names: Names) -> Summary:
 
 def encounter_summary(resource: w.JsonDict, names: Names) -> Summary:
     kind = w.joined((w.coding(resource.get("class")), w.concepts(resource.get("type"))))
-    when = _when(resource, "period")
+    when = names.when(resource, "period")
     return Summary(
         "Encounter",
         w.joined((kind or "encounter", when)),
@@ -398,7 +412,7 @@ def diagnostic_report_summary(resource: w.JsonDict, names: Names) -> Summary:
         [
             *status_facts(resource, "status"),
             ("Category", w.concepts(resource.get("category"))),
-            ("When", _when(resource, "effective")),
+            ("When", names.when(resource, "effective")),
             ("Issued", w.date(resource.get("issued"))),
             ("Conclusion", conclusion),
             ("Conclusion code", w.concepts(resource.get("conclusionCode"))),
@@ -521,7 +535,7 @@ def care_plan_summary(resource: w.JsonDict, names: Names) -> Summary:
                 )
             )
         )
-    period = _when(resource, "period")
+    period = names.when(resource, "period")
     return Summary(
         "Care plan",
         w.joined((title, period)),

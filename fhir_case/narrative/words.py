@@ -461,8 +461,9 @@ def _is_cyclic(repeat: JsonDict) -> bool:
     return cycle is not None and cycle >= 2 and frequency == 1
 
 
-def timing(value: object) -> str:
-    """A Timing as a prescription says it: ``every 21 days for 6 cycles, until 2023-10-18``."""
+def timing(value: object, bounds: Callable[[object], str] | None = None) -> str:
+    """A Timing as a prescription says it: ``every 21 days for 6 cycles, until 2023-10-18``;
+    ``bounds`` writes the bounds period (by default as :func:`period`)."""
     data = as_dict(value)
     repeat = as_dict(data.get("repeat"))
     rhythm = [concept(data.get("code"))]
@@ -500,7 +501,7 @@ def timing(value: object) -> str:
         )
     if repeat.get("boundsRange") is not None:
         limits.append("for " + value_range(repeat.get("boundsRange")))
-    limits.append(period(repeat.get("boundsPeriod")))
+    limits.append((bounds or period)(repeat.get("boundsPeriod")))
     return joined((joined(rhythm, " "), *limits))
 
 
@@ -528,7 +529,7 @@ def dose_and_rate(value: object) -> str:
     return f"{dose} at {rate}" if dose and rate else dose or rate
 
 
-def dosage(value: object) -> str:
+def dosage(value: object, bounds: Callable[[object], str] | None = None) -> str:
     """A Dosage as a prescription line (``12 mg orally once daily, from 2023-10-18``), then the
     dosage text as written."""
     data = as_dict(value)
@@ -539,7 +540,7 @@ def dosage(value: object) -> str:
     elif data.get("asNeededCodeableConcept") is not None:
         as_needed = "as needed for " + concept(data.get("asNeededCodeableConcept"))
     maximum = ratio(data.get("maxDosePerPeriod"))
-    sentence = joined((dose, route(data.get("route")), timing(data.get("timing"))), " ")
+    sentence = joined((dose, route(data.get("route")), timing(data.get("timing"), bounds)), " ")
     structured = joined(
         (
             sentence,

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from fhir_case import kinds
 from fhir_case.dates import resource_date
 from fhir_case.narrative import words as w
-from fhir_case.narrative.dating import NOT_RECORDED, Dating, dating, parse_date
+from fhir_case.narrative.dating import (
+    NOT_RECORDED,
+    Dating,
+    Resolve,
+    dating,
+    parse_date,
+    period_words,
+)
 from fhir_case.narrative.generate import QUOTE_PREFIX, component_values, item_name
 from fhir_case.view.index import Resource, ResourceIndex
 from fhir_case.view.schedule import Schedule, schedule_for
@@ -197,7 +204,10 @@ def notes_of(resource: Resource) -> Notes:
 def read_case(index: ResourceIndex) -> CaseView:
     record_end = _record_end(index)
     medications = sorted(
-        (read_medication(r, index.key(r), record_end) for r in index.of_type("MedicationRequest")),
+        (
+            read_medication(r, index.key(r), record_end, index.resolve)
+            for r in index.of_type("MedicationRequest")
+        ),
         key=lambda m: (m.schedule.start or LAST, m.name.lower(), m.key),
     )
     case = CaseView(
@@ -336,9 +346,9 @@ GROUP_ORDER = {"primary": 0, "metastasis": 1, "other": 2}
 def read_problems(index: ResourceIndex) -> list[Problem]:
     problems = []
     for condition in index.of_type("Condition"):
-        since = dating(condition, "onset")
+        since = dating(condition, "onset", resolve=index.resolve)
         if since is NOT_RECORDED and condition.get("recordedDate"):
-            since = dating(condition, "recordedDate")
+            since = dating(condition, "recordedDate", resolve=index.resolve)
         problems.append(
             Problem(
                 key=index.key(condition),
@@ -380,7 +390,7 @@ def read_events(index: ResourceIndex) -> list[Event]:
             index.key(r),
             "Presentation",
             "Presentation" if i == 0 else w.concepts(r.get("type")) or "Encounter",
-            dating(r),
+            dating(r, resolve=index.resolve),
         )
         for i, r in enumerate(encounters)
     ]
@@ -388,11 +398,15 @@ def read_events(index: ResourceIndex) -> list[Event]:
         lane = LANES.get(kinds.procedure_kind(procedure), "")
         if lane:  # chemotherapy is drawn from its MedicationRequests, cycle by cycle
             label = w.concept(procedure.get("code")) or "Procedure"
-            events.append(Event(index.key(procedure), lane, label, dating(procedure)))
+            events.append(
+                Event(index.key(procedure), lane, label, dating(procedure, resolve=index.resolve))
+            )
     for report in index.of_type("DiagnosticReport", "ImagingStudy"):
         if kinds.is_imaging_report(report):
             label = w.concept(report.get("code")) or w.scalar(report.get("description"))
-            events.append(Event(index.key(report), "Imaging", label, dating(report)))
+            events.append(
+                Event(index.key(report), "Imaging", label, dating(report, resolve=index.resolve))
+            )
     for assessment in read_assessments(index):
         events.append(Event(assessment.key, "Disease status", assessment.status, assessment.when))
     for size in read_measurements(index):
@@ -409,7 +423,7 @@ def read_assessments(index: ResourceIndex) -> list[Assessment]:
             found.append(
                 Assessment(
                     key=index.key(observation),
-                    when=dating(observation),
+                    when=dating(observation, resolve=index.resolve),
                     status=w.choice_words(observation, "value")
                     or w.concept(observation.get("dataAbsentReason"))
                     or "status not recorded",
@@ -469,7 +483,7 @@ def read_measurements(index: ResourceIndex) -> list[Measurement]:
             Measurement(
                 key=index.key(observation),
                 lesion=_lesion(index, observation),
-                when=dating(observation),
+                when=dating(observation, resolve=index.resolve),
                 longest=w.quantity(longest) or "not recorded",
                 longest_mm=_millimetres(longest),
                 dimensions=w.quantity(observation.get("valueQuantity"))
@@ -491,11 +505,26 @@ def read_findings(index: ResourceIndex) -> list[Event]:
             label = w.joined(
                 (w.concept(observation.get("code")), w.choice_words(observation, "value")), ": "
             )
-            found.append(Event(index.key(observation), "Finding", label, dating(observation)))
+            found.append(
+                Event(
+                    index.key(observation),
+                    "Finding",
+                    label,
+                    dating(observation, resolve=index.resolve),
+                )
+            )
     return sorted(found, key=clinical_order)
 
 
-def read_medication(request: Resource, key: str, record_end: dt.date | None) -> Medication:
+def read_medication(
+    request: Resource, key: str, record_end: dt.date | None, resolve: Resolve | None = None
+) -> Medication:
+    """A medication order, its schedule in a prescription's words (its bounds as the record
+    knows them: "start not stated; after 2023-10-18")."""
+
+    def bounds(value: object) -> str:
+        return period_words(value, resolve, open_end="")[0]
+
     dosage = w.as_dict(next(iter(w.as_list(request.get("dosageInstruction"))), None))
     medication = w.concept(request.get("medicationCodeableConcept")) or w.reference(
         request.get("medicationReference")
@@ -506,7 +535,9 @@ def read_medication(request: Resource, key: str, record_end: dt.date | None) -> 
         dose=w.joined((w.dose_and_rate(d) for d in w.as_list(dosage.get("doseAndRate"))), " or ")
         or "not recorded",
         route=w.route(dosage.get("route")) or "not recorded",
-        timing=w.timing(dosage.get("timing")) or w.scalar(dosage.get("text")) or "not recorded",
+        timing=w.timing(dosage.get("timing"), bounds)
+        or w.scalar(dosage.get("text"))
+        or "not recorded",
         status=w.scalar(request.get("status")) or "not recorded",
         schedule=schedule_for(request, record_end),
         notes=notes_of(request),

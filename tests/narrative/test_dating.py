@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from fhir_case.narrative import narrative_for
-from fhir_case.narrative.dating import DATA_ABSENT_REASON, dating
+from fhir_case.narrative.dating import DATA_ABSENT_REASON, RELATIVE_DATE, dating, period_words
 from fhir_case.narrative.xhtml import XHTML_NS
 from tests.derived import with_derived_dates
 from tests.helpers import ROOT
@@ -106,3 +106,73 @@ def test_no_derived_date_is_shown_unmarked_in_a_narrative(bundle_file: Path) -> 
                 assert all(text[:start].endswith("about ") for start in bare), (text, date)
             checked += 1
     assert checked >= 4  # two symptom onsets, the CT after six cycles and its finding
+
+
+def relative(target: str, path: str, relationship: str, weeks: int = 0) -> dict[str, Any]:
+    """A cqf-relativeDateTime extension, as R4 defines it."""
+    parts: list[dict[str, Any]] = [
+        {"url": "target", "valueReference": {"reference": target}},
+        {"url": "targetPath", "valueString": path},
+        {"url": "relationship", "valueCode": relationship},
+    ]
+    if weeks:
+        offset = {"value": weeks, "unit": "wk", "system": "http://unitsofmeasure.org", "code": "wk"}
+        parts.append({"url": "offset", "valueDuration": offset})
+    return {"url": RELATIVE_DATE, "extension": parts}
+
+
+CHEMOTHERAPY = {
+    "resourceType": "Procedure",
+    "id": "chemo",
+    "code": {"text": "Chemotherapy"},
+    "performedPeriod": {"end": "2023-10-18"},
+}
+PRESENTATION = {"resourceType": "Encounter", "id": "enc", "period": {"start": "2023-05-28"}}
+RECORD = {"Procedure/chemo": CHEMOTHERAPY, "Encounter/enc": PRESENTATION}
+
+
+def test_a_date_relative_to_another_is_derived_and_says_from_what() -> None:
+    onset = condition(
+        onsetDateTime="2023-05-14",
+        _onsetDateTime={
+            "extension": [relative("Encounter/enc", "period.start", "before-start", weeks=2)]
+        },
+    )
+    when = dating(onset, resolve=RECORD.get)
+    assert when.words == "about 2023-05-14" and when.certainty == "derived"
+    assert when.how == "2 weeks before the start of another event (2023-05-28)"
+
+
+def test_an_absent_start_after_another_event_reads_start_not_stated_after_its_date() -> None:
+    absent = {"url": DATA_ABSENT_REASON, "valueCode": "unknown"}
+    bounds = {
+        "_start": {"extension": [absent, relative("Procedure/chemo", "performed.end", "after-end")]}
+    }
+    request = {
+        "resourceType": "MedicationRequest",
+        "medicationCodeableConcept": {"text": "anlotinib"},
+        "dosageInstruction": [
+            {
+                "doseAndRate": [{"doseQuantity": {"value": 12, "unit": "mg", "code": "mg"}}],
+                "timing": {
+                    "repeat": {
+                        "frequency": 1,
+                        "period": 1,
+                        "periodUnit": "d",
+                        "boundsPeriod": bounds,
+                    }
+                },
+            }
+        ],
+    }
+    div = narrative_for(request, RECORD.get)["div"]
+    assert "anlotinib: 12 mg once daily, start not stated; after 2023-10-18" in div
+    # without the record to look in, the relation is still said, by the target's part
+    assert "start not stated; after the end of" in narrative_for(request)["div"]
+    words, brief, day, stated = period_words(bounds, RECORD.get)
+    assert (words, brief, day, stated) == (
+        "start not stated; after 2023-10-18",
+        "after 2023-10-18",
+        dt.date(2023, 10, 18),
+        False,
+    )
