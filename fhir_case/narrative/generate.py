@@ -323,6 +323,8 @@ def medication_request_summary(resource: w.JsonDict, names: Names) -> Summary:
             ("Reason", w.concepts(resource.get("reasonCode"))),
             ("Reason (reference)", names.references(resource.get("reasonReference"))),
             ("Course of therapy", w.concept(resource.get("courseOfTherapyType"))),
+            ("Treatment intent", _intent(resource)),
+            ("Based on", names.references(resource.get("basedOn"))),
             ("Authored on", w.date(resource.get("authoredOn"))),
             ("Requester", names.reference(resource.get("requester"))),
             ("Repeats allowed", w.scalar(repeats) if isinstance(repeats, int) else ""),
@@ -334,14 +336,61 @@ def medication_request_summary(resource: w.JsonDict, names: Names) -> Summary:
     )
 
 
+def _intent(resource: w.JsonDict) -> str:
+    """mCODE's treatment intent, or that it is not stated (a data-absent-reason on its value)."""
+    for extension in map(w.as_dict, w.as_list(resource.get("extension"))):
+        if w.scalar(extension.get("url")).endswith(("procedure-intent", "treatment-intent")):
+            value = extension.get("valueCodeableConcept")
+            reason = absent_reason(value)
+            if reason:
+                return ABSENT_WORDS.get(reason, reason.replace("-", " "))
+            return w.concept(value)
+    return ""
+
+
+def request_group_summary(resource: w.JsonDict, names: Names) -> Summary:
+    actions = [
+        w.joined(
+            (
+                w.scalar(action.get("title")) or w.scalar(action.get("description")),
+                names.reference(action.get("resource")) if action.get("resource") else "",
+                w.action_timing(action),
+            ),
+            ": ",
+        )
+        for action in map(w.as_dict, w.as_list(resource.get("action")))
+    ]
+    return Summary(
+        "Request group",
+        w.joined((w.concept(resource.get("code")), *(a for a in actions if a)), "; ") or "requests",
+        [
+            *status_facts(resource, "status", "intent"),
+            ("Based on", names.references(resource.get("basedOn"))),
+            ("Reason", w.concepts(resource.get("reasonCode"))),
+            ("Reason (reference)", names.references(resource.get("reasonReference"))),
+            *(("Action", a) for a in actions if a),
+            *notes(resource),
+        ],
+    )
+
+
 def procedure_summary(resource: w.JsonDict, names: Names) -> Summary:
     code = w.concept(resource.get("code"), with_codes=True) or "procedure"
     performed = names.when(resource, "performed")
+    not_done = w.scalar(resource.get("status")) == "not-done"
     return Summary(
         "Procedure",
-        w.joined((code, names.dating(resource, "performed").words if performed else "")),
+        w.joined(
+            (
+                code,
+                "not done" if not_done else "",
+                w.concept(resource.get("statusReason")) if not_done else "",
+                names.dating(resource, "performed").words if performed else "",
+            )
+        ),
         [
             *status_facts(resource, "status"),
+            ("Status reason", w.concept(resource.get("statusReason"))),
             ("Category", w.concept(resource.get("category"))),
             ("Performed", performed),
             ("Body site", w.concepts(resource.get("bodySite"), with_codes=True)),
@@ -602,4 +651,5 @@ SUMMARIES: dict[str, Callable[[w.JsonDict, Names], Summary]] = {
     "Composition": composition_summary,
     "ServiceRequest": service_request_summary,
     "CarePlan": care_plan_summary,
+    "RequestGroup": request_group_summary,
 }

@@ -505,6 +505,47 @@ def timing(value: object, bounds: Callable[[object], str] | None = None) -> str:
     return joined((joined(rhythm, " "), *limits))
 
 
+DAYS_OF_CYCLE = "http://hl7.org/fhir/StructureDefinition/timing-daysOfCycle"
+
+
+def days_of_cycle(element: object) -> list[int]:
+    """The days of R4's ``timing-daysOfCycle`` extension on an element (a RequestGroup action)."""
+    days: list[int] = []
+    for extension in map(as_dict, as_list(as_dict(element).get("extension"))):
+        if scalar(extension.get("url")) == DAYS_OF_CYCLE:
+            for day in map(as_dict, as_list(extension.get("extension"))):
+                value = day.get("valueInteger")
+                if isinstance(value, int) and not isinstance(value, bool):
+                    days.append(value)
+    return sorted(set(days))
+
+
+def day_ranges(days: list[int]) -> str:
+    """``days 1–14``, ``days 1, 8, 15``, ``day 1``."""
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts = [f"{r[0]}–{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs]
+    words = ", ".join(parts)
+    return ("day " if len(days) == 1 else "days ") + words if days else ""
+
+
+def action_timing(action: object) -> str:
+    """When a RequestGroup action happens: ``on days 1–14 of each 21-day cycle``."""
+    data = as_dict(action)
+    days = day_ranges(days_of_cycle(data))
+    timing_ = as_dict(data.get("timingTiming"))
+    repeat = as_dict(timing_.get("repeat"))
+    cycle = _days(repeat.get("period"), repeat.get("periodUnit"))
+    if days and cycle is not None and _number_or_none(repeat.get("frequency")) in (None, 1):
+        unit = TIME_UNITS.get(scalar(repeat.get("periodUnit")), ("day", "days"))[0]
+        return f"on {days} of each {number(repeat['period'])}-{unit} cycle"
+    return joined((f"on {days}" if days else "", timing(timing_) or choice_words(data, "timing")))
+
+
 def route(value: object) -> str:
     """A route as a prescription says it: ``orally``, ``subcutaneously``."""
     data = as_dict(value)

@@ -25,7 +25,12 @@ from fhir_case.narrative.dating import (
     parse_date,
     period_words,
 )
-from fhir_case.narrative.generate import QUOTE_PREFIX, component_values, item_name
+from fhir_case.narrative.generate import (
+    QUOTE_PREFIX,
+    component_values,
+    item_name,
+    observation_value,
+)
 from fhir_case.view.index import Resource, ResourceIndex
 from fhir_case.view.schedule import Schedule, schedule_for
 
@@ -203,9 +208,12 @@ def notes_of(resource: Resource) -> Notes:
 
 def read_case(index: ResourceIndex) -> CaseView:
     record_end = _record_end(index)
+    cycles = cycles_by_order(index)
     medications = sorted(
         (
-            read_medication(r, index.key(r), record_end, index.resolve)
+            read_medication(
+                r, index.key(r), record_end, index.resolve, cycles.get(index.key(r), "")
+            )
             for r in index.of_type("MedicationRequest")
         ),
         key=lambda m: (m.schedule.start or LAST, m.name.lower(), m.key),
@@ -398,6 +406,8 @@ def read_events(index: ResourceIndex) -> list[Event]:
         lane = LANES.get(kinds.procedure_kind(procedure), "")
         if lane:  # chemotherapy is drawn from its MedicationRequests, cycle by cycle
             label = w.concept(procedure.get("code")) or "Procedure"
+            if w.scalar(procedure.get("status")) == "not-done":
+                label += " (not done)"
             events.append(
                 Event(index.key(procedure), lane, label, dating(procedure, resolve=index.resolve))
             )
@@ -488,6 +498,7 @@ def read_measurements(index: ResourceIndex) -> list[Measurement]:
                 longest_mm=_millimetres(longest),
                 dimensions=w.quantity(observation.get("valueQuantity"))
                 or component_values(observation)
+                or observation_value(observation)
                 or "not recorded",
                 method=w.concept(observation.get("method")),
                 method_kind=method_kind(observation.get("method")),
@@ -517,15 +528,22 @@ def read_findings(index: ResourceIndex) -> list[Event]:
 
 
 def read_medication(
-    request: Resource, key: str, record_end: dt.date | None, resolve: Resolve | None = None
+    request: Resource,
+    key: str,
+    record_end: dt.date | None,
+    resolve: Resolve | None = None,
+    cycle: str = "",
 ) -> Medication:
-    """A medication order, its schedule in a prescription's words (its bounds as the record
-    knows them: "start not stated; after 2023-10-18")."""
-
-    def bounds(value: object) -> str:
-        return period_words(value, resolve, open_end="")[0]
-
+    """A medication order, its schedule in a prescription's words: its rhythm, the cycle a
+    RequestGroup gives it ("on days 1–14 of each 21-day cycle"), and its bounds as the record
+    knows them ("start not stated; after 2023-10-18")."""
     dosage = w.as_dict(next(iter(w.as_list(request.get("dosageInstruction"))), None))
+    timing = w.as_dict(dosage.get("timing"))
+    repeat = w.as_dict(timing.get("repeat"))
+    rhythm = w.timing(
+        {**timing, "repeat": {k: v for k, v in repeat.items() if k != "boundsPeriod"}}
+    )
+    bounds = period_words(repeat.get("boundsPeriod"), resolve, open_end="")[0]
     medication = w.concept(request.get("medicationCodeableConcept")) or w.reference(
         request.get("medicationReference")
     )
@@ -535,13 +553,27 @@ def read_medication(
         dose=w.joined((w.dose_and_rate(d) for d in w.as_list(dosage.get("doseAndRate"))), " or ")
         or "not recorded",
         route=w.route(dosage.get("route")) or "not recorded",
-        timing=w.timing(dosage.get("timing"), bounds)
+        timing=w.joined((w.joined((rhythm, cycle), " "), bounds))
         or w.scalar(dosage.get("text"))
         or "not recorded",
         status=w.scalar(request.get("status")) or "not recorded",
         schedule=schedule_for(request, record_end),
         notes=notes_of(request),
     )
+
+
+def cycles_by_order(index: ResourceIndex) -> dict[str, str]:
+    """The cycle each order follows, from the RequestGroup actions that name it."""
+    cycles: dict[str, str] = {}
+    actions = [a for g in index.of_type("RequestGroup") for a in w.as_list(g.get("action"))]
+    while actions:
+        action = w.as_dict(actions.pop())
+        actions.extend(w.as_list(action.get("action")))
+        target = index.resolve(action.get("resource"))
+        words = w.action_timing(action)
+        if target is not None and words:
+            cycles[index.key(target)] = words
+    return cycles
 
 
 def read_flags(index: ResourceIndex) -> list[Flag]:

@@ -146,3 +146,36 @@ def test_snomed_semantic_tags_are_left_out() -> None:
     concept = {"coding": [{"display": "Computerized axial tomography (procedure)"}]}
     assert w.concept(concept) == "Computerized axial tomography"
     assert w.coding({"display": "Right (qualifier value)"}) == "Right"
+
+
+def test_a_cycle_of_a_request_group_reads_days_of_each_cycle() -> None:
+    days = [{"url": "day", "valueInteger": d} for d in range(1, 15)]
+    action = {
+        "title": "anlotinib cycle",
+        "resource": {"reference": "MedicationRequest/1", "display": "anlotinib"},
+        "extension": [{"url": w.DAYS_OF_CYCLE, "extension": days}],
+        "timingTiming": {"repeat": {"frequency": 1, "period": 21, "periodUnit": "d"}},
+    }
+    assert w.action_timing(action) == "on days 1–14 of each 21-day cycle"
+    group = {
+        "resourceType": "RequestGroup",
+        "status": "active",
+        "intent": "order",
+        "action": [action],
+    }
+    assert (
+        "<b>Request group</b>: anlotinib cycle: anlotinib: on days 1–14 of each 21-day cycle</p>"
+        in narrative_for(group)["div"]
+    )
+    assert w.day_ranges([1, 8, 15]) == "days 1, 8, 15" and w.day_ranges([1]) == "day 1"
+
+
+def test_a_procedure_not_done_says_so_and_why() -> None:
+    surgery = {
+        "resourceType": "Procedure",
+        "status": "not-done",
+        "statusReason": {"text": "wide resection not feasible"},
+        "code": {"text": "Surgical resection"},
+    }
+    div = narrative_for(surgery)["div"]
+    assert "<b>Procedure</b>: Surgical resection, not done, wide resection not feasible</p>" in div
