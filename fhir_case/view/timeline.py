@@ -132,12 +132,25 @@ def _fit(text: str, width: float, char_width: float = CHAR_WIDTH) -> str:
     return text if len(text) <= room else text[: room - 1].rstrip() + "…"
 
 
+LABEL_LINES = 3  # a longer lane name is cut, its whole in the tooltip
+
+
+def _label_lines(label: str) -> list[str]:
+    lines = textwrap.wrap(label, int((LABEL_WIDTH - 16) / BOLD_WIDTH)) or [""]
+    if len(lines) > LABEL_LINES:
+        rest = " ".join(lines[LABEL_LINES - 1 :])
+        lines = [*lines[: LABEL_LINES - 1], _fit(rest, LABEL_WIDTH - 16, BOLD_WIDTH)]
+    return lines
+
+
+def _label_height(label: str) -> float:
+    """The height a lane needs for its name."""
+    return len(_label_lines(label)) * (LINE - 4) + 2 * PAD + 4
+
+
 def _lane_label(height: float, label: str, css: str) -> Markup:
     """The lane's name, wrapped to the label column and centred on the lane."""
-    lines = textwrap.wrap(label, int((LABEL_WIDTH - 16) / BOLD_WIDTH)) or [""]
-    most = max(1, int((height - 2) // (LINE - 4)))
-    if len(lines) > most:
-        lines = [*lines[: most - 1], _fit(" ".join(lines[most - 1 :]), LABEL_WIDTH - 16)]
+    lines = _label_lines(label)
     first = height / 2 - (len(lines) - 1) * (LINE - 4) / 2 + FONT / 2 - 2
     spans = [
         el("tspan", line, attrs=[("x", 8), ("y", round(first + i * (LINE - 4), 1))])
@@ -375,7 +388,8 @@ def render_timeline(case: CaseView) -> Drawn | None:
     bands: list[Markup] = []
     body: list[Markup] = []
     top = float(TOP)
-    for index, (label, data_lane, css, content, height, extra) in enumerate(rows):
+    for index, (label, data_lane, css, content, lane_height, extra) in enumerate(rows):
+        height = max(lane_height, _label_height(label))
         if index % 2 == 0:
             bands.append(
                 el(

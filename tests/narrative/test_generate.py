@@ -312,3 +312,23 @@ def test_every_case_resource_has_a_valid_narrative(bundle_file: Path) -> None:
             assert resource["text"]["status"] == "generated", where
             assert check_narrative(resource["text"]["div"], where) == []
         assert check_narrative(narrative_for(resource)["div"], where) == []
+
+
+@pytest.mark.parametrize("bundle_file", CASE_BUNDLES, ids=lambda p: p.name)
+def test_a_condition_never_reads_as_if_its_site_were_confirmed(bundle_file: Path) -> None:
+    """The verification status is said of the diagnosis, before the site: "MPNST, primary site
+    uncertain; diagnosis confirmed; body site: primary site uncertain", not "…, Confirmed"."""
+    bundle = json.loads(bundle_file.read_text(encoding="utf-8"))
+    conditions = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"
+    ]
+    for condition in conditions:
+        div = condition["text"]["div"]
+        headline = div[div.index("<p>") : div.index("</p>")]
+        site = headline.split("body site: ", 1)[1] if "body site: " in headline else ""
+        assert "onfirmed" not in site and "rovisional" not in site, headline
+        status = condition.get("verificationStatus", {}).get("coding", [{}])[0].get("code")
+        if status == "confirmed":
+            assert "; diagnosis confirmed" in headline, headline
+    primary = next(c for c in conditions if "primary-cancer" in json.dumps(c.get("meta")))
+    assert "diagnosis confirmed; body site: Primary site uncertain" in primary["text"]["div"]
