@@ -24,6 +24,7 @@ from fhir_case.narrative.dating import (
     dating,
     parse_date,
     period_words,
+    relation,
 )
 from fhir_case.narrative.generate import (
     QUOTE_PREFIX,
@@ -170,6 +171,25 @@ class Assessment:
         return self.when.start
 
 
+@dataclass(frozen=True)
+class Course:
+    """A treatment plan (CarePlan) as a span of time, with the orders it holds."""
+
+    key: str
+    title: str
+    when: Dating  # the plan's period as the record knows it
+    start: dt.date | None  # its start, or the date it follows; None: not known at all
+    start_stated: bool  # the start is a date of its own (not only "after …")
+    end: dt.date | None
+    status: str
+    members: tuple[str, ...]  # the MedicationRequests it holds, as Type/id
+    member_names: tuple[str, ...]
+
+    @property
+    def open_ended(self) -> bool:
+        return self.end is None
+
+
 @dataclass
 class CaseView:
     header: Header
@@ -181,6 +201,7 @@ class CaseView:
     flags: list[Flag]
     findings: list[Event] = field(default_factory=list)
     plan: list[PlanItem] = field(default_factory=list)
+    courses: list[Course] = field(default_factory=list)
     bundle_type: str = ""
     resource_count: int = 0
     names: dict[str, str] = field(default_factory=dict)  # how the page names each resource
@@ -209,6 +230,8 @@ def notes_of(resource: Resource) -> Notes:
 def read_case(index: ResourceIndex) -> CaseView:
     record_end = _record_end(index)
     cycles = cycles_by_order(index)
+    courses = read_courses(index)
+    plan_order = {key: n for n, course in enumerate(courses) for key in course.members}
     medications = sorted(
         (
             read_medication(
@@ -216,7 +239,12 @@ def read_case(index: ResourceIndex) -> CaseView:
             )
             for r in index.of_type("MedicationRequest")
         ),
-        key=lambda m: (m.schedule.start or LAST, m.name.lower(), m.key),
+        key=lambda m: (
+            m.schedule.start or LAST,
+            plan_order.get(m.key, len(courses)),
+            m.name.lower(),
+            m.key,
+        ),
     )
     case = CaseView(
         header=read_header(index),
@@ -228,6 +256,7 @@ def read_case(index: ResourceIndex) -> CaseView:
         flags=read_flags(index),
         findings=read_findings(index),
         plan=read_plan(index),
+        courses=courses,
         bundle_type=index.bundle_type,
         resource_count=len(index.resources),
     )
@@ -320,13 +349,81 @@ def read_plan(index: ResourceIndex) -> list[PlanItem]:
                 or w.scalar(resource.get("description"))
                 or resource.get("resourceType", ""),
                 when=w.choice_words(resource, "occurrence")
-                or w.period(resource.get("period"))
-                or "not recorded",
+                or dating(resource, "period", resolve=index.resolve).words,
                 status=w.scalar(resource.get("status")) or "not recorded",
                 notes=notes_of(resource),
             )
         )
     return sorted(items, key=lambda p: (p.what.lower(), p.key))
+
+
+def _period_bound(period: object, key: str, resolve: Resolve) -> tuple[dt.date | None, bool]:
+    """A Period's start or end: (its date, or the date it is said to follow; whether it is a
+    date of its own)."""
+    data = w.as_dict(period)
+    own = parse_date(data.get(key))
+    if own is not None:
+        return own, True
+    near = relation(data.get(f"_{key}"), resolve)
+    return (near.anchor if near else None), False
+
+
+def _orders_in(index: ResourceIndex, plan: Resource) -> list[Resource]:
+    """The MedicationRequests a CarePlan holds: its activities (through a RequestGroup too)
+    and the orders based on it."""
+    found: list[Resource] = []
+    todo = [w.as_dict(a).get("reference") for a in w.as_list(plan.get("activity"))]
+    while todo:
+        target = index.resolve(todo.pop(0))
+        if target is None:
+            continue
+        if target.get("resourceType") == "MedicationRequest":
+            found.append(target)
+        elif target.get("resourceType") == "RequestGroup":
+            actions = list(w.as_list(target.get("action")))
+            while actions:
+                action = w.as_dict(actions.pop(0))
+                actions.extend(w.as_list(action.get("action")))
+                todo.append(action.get("resource"))
+    key = index.key(plan)
+    for request in index.of_type("MedicationRequest"):
+        based_on = [index.resolve(b) for b in w.as_list(request.get("basedOn"))]
+        if any(b is not None and index.key(b) == key for b in based_on):
+            found.append(request)
+    unique = {index.key(r): r for r in found}
+    return [unique[k] for k in sorted(unique)]
+
+
+def read_courses(index: ResourceIndex) -> list[Course]:
+    """The treatment plans (CarePlans with a period or orders), as spans of time."""
+    courses = []
+    for plan in index.of_type("CarePlan"):
+        orders = _orders_in(index, plan)
+        if not orders and "period" not in plan and "_period" not in plan:
+            continue
+        period = plan.get("period")
+        start, start_stated = _period_bound(period, "start", index.resolve)
+        end, _ = _period_bound(period, "end", index.resolve)
+        names = sorted(
+            {w.concept(o.get("medicationCodeableConcept")).split(" (")[0] for o in orders},
+            key=str.lower,
+        )
+        courses.append(
+            Course(
+                key=index.key(plan),
+                title=w.scalar(plan.get("title"))
+                or w.scalar(plan.get("description"))
+                or "Care plan",
+                when=dating(plan, "period", resolve=index.resolve),
+                start=start,
+                start_stated=start_stated,
+                end=end,
+                status=w.scalar(plan.get("status")),
+                members=tuple(index.key(o) for o in orders),
+                member_names=tuple(n for n in names if n),
+            )
+        )
+    return sorted(courses, key=lambda c: (c.end or LAST, c.start or dt.date.min, c.title, c.key))
 
 
 def _citation(index: ResourceIndex) -> tuple[str, str]:
@@ -339,8 +436,8 @@ def _citation(index: ResourceIndex) -> tuple[str, str]:
             if text or doi:
                 return text, doi
     for composition in index.of_type("Composition"):
-        for relation in map(w.as_dict, w.as_list(composition.get("relatesTo"))):
-            target = w.as_dict(relation.get("targetReference"))
+        for related in map(w.as_dict, w.as_list(composition.get("relatesTo"))):
+            target = w.as_dict(related.get("targetReference"))
             if w.scalar(target.get("display")):
                 return w.scalar(target.get("display")), ""
         if w.scalar(composition.get("title")):

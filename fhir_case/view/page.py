@@ -16,7 +16,7 @@ from fhir_case.narrative.dating import Dating
 from fhir_case.narrative.xhtml import Markup, el, join
 from fhir_case.view.case import CaseView, Medication, Notes, Origin, Problem, read_case
 from fhir_case.view.index import ResourceIndex
-from fhir_case.view.timeline import COMPUTED, render_timeline, treatment_lanes
+from fhir_case.view.timeline import COMPUTED, drawn_courses, render_timeline, treatment_lanes
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
 GROUP_TITLES = {
@@ -30,6 +30,8 @@ LEGEND = (
     ("derived", "key-derived", "derived date (about)"),
     ("status", "key-status", "disease-status assessment"),
     ("computed", "key-computed", "computed cycle (hatched: dosing days)"),
+    ("course", "key-course", "treatment plan"),
+    ("faded", "key-faded", "start not stated"),
     ("ongoing", "key-ongoing", "open-ended course"),
     ("flag", "key-flag", "data-quality flag"),
 )
@@ -148,7 +150,7 @@ def _notes(notes: Notes) -> Markup | None:
     return join([clinical, quotes])
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|days? \d+–\d+")
 
 
 def _dates_kept_whole(text: str) -> Markup:
@@ -307,8 +309,9 @@ def _not_on_timeline(case: CaseView) -> list[Markup]:
                     ),
                 )
             )
+    in_plans = {key for course in drawn_courses(case) for key in course.members}
     for medication in case.medications:
-        if not medication.schedule.cycles:
+        if not medication.schedule.cycles and medication.key not in in_plans:
             items.append(
                 (
                     "Medication",
@@ -458,12 +461,17 @@ def _tumor(case: CaseView) -> Markup:
     return _section("tumor", "Tumor sizes and disease status", *parts)
 
 
-def _course(medication: Medication) -> str:
+def _course(case: CaseView, medication: Medication) -> str:
+    """Where the order is on the timeline: its computed cycles, the plans that hold it, or
+    why it is not there."""
     cycles = medication.schedule.cycles
     if medication.schedule.ongoing and cycles:
         return f"from {cycles[0].start.isoformat()}, open-ended (computed)"
     if len(cycles) > 1:
         return f"{len(cycles)} cycles, {cycles[0].start} to {cycles[-1].end} (computed)"
+    plans = [c for c in drawn_courses(case) if medication.key in c.members]
+    if plans:
+        return "; ".join(f"in “{c.title}”: {c.when.words}" for c in plans)
     return f"not on the timeline: {medication.schedule.basis}"
 
 
@@ -479,7 +487,7 @@ def _medications(case: CaseView) -> Markup:
                 el("td", m.dose),
                 el("td", m.route),
                 el("td", _dates_kept_whole(m.timing)),
-                el("td", _dates_kept_whole(_course(m))),
+                el("td", _dates_kept_whole(_course(case, m))),
                 el("td", el("span", m.status, attrs=[("class", f"badge st-{m.status}")])),
             ],
             m.notes,

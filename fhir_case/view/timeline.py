@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from fhir_case.narrative.xhtml import Markup, el
-from fhir_case.view.case import CaseView, Event, Medication, clinical_order
+from fhir_case.view.case import CaseView, Course, Event, Medication, clinical_order
 from fhir_case.view.schedule import Cycle
 
 WIDTH = 960
@@ -350,33 +350,114 @@ def _treatment_lane(
     return out, PAD + 2 * LINE + PAD
 
 
+def drawn_courses(case: CaseView) -> list[Course]:
+    """The treatment plans the timeline can place: those with a start or an end."""
+    return [c for c in case.courses if c.start is not None or c.end is not None]
+
+
+def _course_lane(
+    scale: Scale, course: Course, last: dt.date, flagged: bool, marks: set[str]
+) -> tuple[list[Markup], float]:
+    """A plan as a band: faded where its start is not stated, "▸ ongoing" when it has no end;
+    under it, its period as the record says it and the orders it holds."""
+    y = PAD + LINE / 2
+    x0 = scale.x(course.start) if course.start else scale.x(scale.first)
+    x1 = scale.x(course.end or last)
+    fade = 0.0 if course.start_stated else min(60.0, (x1 - x0) / 2)
+    css = "course flagged" if flagged else "course"
+    marks.add("course")
+    tooltip = el("title", f"{course.title}: {course.when.words}")
+    out: list[Markup] = []
+    if fade:
+        marks.add("faded")
+        out.append(
+            el(
+                "rect",
+                attrs=[
+                    ("x", x0),
+                    ("y", y - 7),
+                    ("width", round(fade, 1)),
+                    ("height", 14),
+                    ("class", "fade"),
+                    ("fill", "url(#fade-in)"),
+                ],
+            )
+        )
+    out.append(
+        el(
+            "rect",
+            tooltip,
+            attrs=[
+                ("x", round(x0 + fade, 1)),
+                ("y", y - 7),
+                ("width", max(round(x1 - x0 - fade, 1), 2)),
+                ("height", 14),
+                ("rx", 2),
+                ("class", css),
+            ],
+        )
+    )
+    if course.open_ended:
+        marks.add("ongoing")
+        out.append(
+            el(
+                "text",
+                el("title", "open-ended: continues beyond the last date in the record"),
+                "▸ ongoing",
+                attrs=[("x", x1 + 4), ("y", y + 4.5), ("class", "mark ongoing")],
+            )
+        )
+    lines = [course.when.words]
+    if course.member_names:
+        lines.append("orders: " + ", ".join(course.member_names))
+    for number, line in enumerate(lines, start=1):
+        caption = _fit(line, WIDTH - 10 - LABEL_WIDTH)
+        caption_x = min(x0, WIDTH - 6 - len(caption) * CHAR_WIDTH)
+        out.append(
+            el(
+                "text",
+                caption,
+                attrs=[
+                    ("x", round(max(caption_x, LABEL_WIDTH + 4), 1)),
+                    ("y", round(y + number * (LINE - 2) + 4.5, 1)),
+                    ("class", "caption"),
+                ],
+            )
+        )
+    return out, PAD + LINE + len(lines) * (LINE - 2) + PAD
+
+
 def render_timeline(case: CaseView) -> Drawn | None:
     """The SVG, or ``None`` when no resource in the record carries a date."""
     lanes = treatment_lanes(case.medications)
     dated = [e for e in case.events if e.date is not None]
+    courses = drawn_courses(case)
     days = [e.date for e in dated if e.date is not None]
     days += [c.start for lane in lanes for c in lane.cycles]
     days += [c.end for lane in lanes for c in lane.cycles]
+    days += [d for course in courses for d in (course.start, course.end) if d is not None]
     if not days:
         return None
     scale = Scale(min(days), max(days))
     flagged = {target for flag in case.flags for target in flag.targets}
     marks: set[str] = set()
-    rows: list[tuple[str, str, str, list[Markup], float, dict[str, object]]] = []
+    rows: list[tuple[str, str, str, list[Markup], float, dict[str, str]]] = []
     for lane in EVENT_LANES:
         events = [e for e in dated if e.lane == lane]
         if events:
             content, height = _point_lane(scale, lane, events, flagged, marks)
             rows.append((lane, lane, "events", content, height, {}))
+    for course in courses:
+        keys = {course.key, *course.members}
+        content, height = _course_lane(scale, course, max(days), bool(flagged & keys), marks)
+        extra = {"data-keys": " ".join(sorted(keys))}
+        rows.append((course.title, course.title, "course", content, height, extra))
     for treatment in lanes:
         is_flagged = bool(flagged & set(treatment.keys))
         if is_flagged:
             marks.add("flag")
         content, height = _treatment_lane(scale, treatment, is_flagged, marks)
-        extra: dict[str, object] = {
-            "data-cycles": len(treatment.cycles),
-            "data-keys": " ".join(treatment.keys),
-        }
+        extra = {"data-cycles": str(len(treatment.cycles)), "data-keys": " ".join(treatment.keys)}
         css = "treatment flagged" if is_flagged else "treatment"
         rows.append((treatment.label, treatment.label, css, content, height, extra))
     size_lanes = sorted({e.lane for e in dated if e.lane.startswith(SIZE_LANE)})
@@ -416,6 +497,12 @@ def render_timeline(case: CaseView) -> Drawn | None:
         "defs",
         _hatch("hatch", "hatch-line"),
         _hatch("hatch-flag", "hatch-line flagged"),
+        el(
+            "linearGradient",
+            el("stop", attrs=[("offset", "0"), ("class", "fade-from")]),
+            el("stop", attrs=[("offset", "1"), ("class", "fade-to")]),
+            attrs=[("id", "fade-in")],
+        ),
     )
     return Drawn(
         el(

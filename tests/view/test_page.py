@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from fhir_case.document import make_document
+from fhir_case.narrative.dating import DATA_ABSENT_REASON as DAR
+from fhir_case.narrative.dating import RELATIVE_DATE as RELATIVE
 from fhir_case.view import render_case_view
 from fhir_case.view.case import Origin
 from fhir_case.view.timeline import COMPUTED, OPEN_ENDED
@@ -355,3 +357,91 @@ def test_clinical_notes_are_shown_and_source_quotes_folded(case_bundle: dict[str
     assert any(t.startswith("Provisional: bone destruction on CT") for t in shown)
     assert folded and all(t.startswith("“") for t in folded)
     assert not {t for t in shown if t.startswith("Approximate date")} & folded
+
+
+def with_treatment_plans(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The fixture as a record that gives no cycle count and no start: the chemotherapy orders
+    end on 2023-10-18 in a plan whose start is not stated, then a plan that follows it."""
+    bundle = copy.deepcopy(bundle)
+    requests = {
+        json.dumps(e["resource"]["medicationCodeableConcept"]): e
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "MedicationRequest"
+    }
+    chemo, after = [], []
+    for text, entry in requests.items():
+        repeat = entry["resource"]["dosageInstruction"][0]["timing"]["repeat"]
+        repeat.pop("count", None)
+        if "anlotinib" in text:
+            repeat.pop("boundsPeriod", None)
+            after.append(entry)
+        elif "cisplatin" in text or "doxorubicin" in text.lower():
+            chemo.append(entry)
+    absent = {"url": DAR, "valueCode": "unknown"}
+    follows = {
+        "url": RELATIVE,
+        "extension": [
+            {"url": "target", "valueReference": {"reference": "urn:uuid:plan-1"}},
+            {"url": "targetPath", "valueString": "period.end"},
+            {"url": "relationship", "valueCode": "after-end"},
+        ],
+    }
+    plans = [
+        {
+            "fullUrl": "urn:uuid:plan-1",
+            "resource": {
+                "resourceType": "CarePlan",
+                "id": "plan-1",
+                "status": "completed",
+                "intent": "plan",
+                "title": "Chemotherapy",
+                "period": {"end": "2023-10-18"},
+                "activity": [{"reference": {"reference": e["fullUrl"]}} for e in chemo],
+            },
+        },
+        {
+            "fullUrl": "urn:uuid:plan-2",
+            "resource": {
+                "resourceType": "CarePlan",
+                "id": "plan-2",
+                "status": "active",
+                "intent": "plan",
+                "title": "After the chemotherapy",
+                "period": {"_start": {"extension": [absent, follows]}},
+                "activity": [{"reference": {"reference": e["fullUrl"]}} for e in after],
+            },
+        },
+    ]
+    bundle["entry"] += plans
+    return bundle
+
+
+def test_treatment_plans_are_spans_faded_where_their_start_is_not_stated(
+    oncology_bundle: dict[str, Any],
+) -> None:
+    bundle = with_treatment_plans(oncology_bundle)
+    root = page_tree(render_case_view(bundle))
+    lanes = {g.get("data-lane"): g for g in root.iter(f"{SVG}g") if g.get("data-lane")}
+    chemo, after = lanes["Chemotherapy"], lanes["After the chemotherapy"]
+    for lane in (chemo, after):
+        rects = [r.get("class") for r in lane.iter(f"{SVG}rect")]
+        assert rects == ["fade", "course"]  # faded: neither start is stated
+    captions = [
+        [text_of(t) for t in g.iter(f"{SVG}text") if t.get("class") == "caption"]
+        for g in (chemo, after)
+    ]
+    assert captions[0][0] == "start not stated; until 2023-10-18"
+    assert captions[1][0] == "start not stated; after 2023-10-18"
+    assert "▸ ongoing" in text_of(after) and "▸ ongoing" not in text_of(chemo)
+    # the orders of a drawn plan are on the timeline through it, not in the undated list
+    members = (chemo.get("data-keys") or "").split() + (after.get("data-keys") or "").split()
+    undated = next(d for d in root.iter("div") if d.get("class") == "undated")
+    listed = {li.get("id") for li in undated.iter("li")}
+    for key in members:
+        if key.startswith("MedicationRequest/"):
+            assert f"undated-r-{key.replace('/', '-')}" not in listed
+            row = text_of(by_id(root, "r-" + key.replace("/", "-")))
+            assert "in “" in row, row
+    assert sum(k.startswith("MedicationRequest/") for k in members) == 3
+    legend = text_of(next(p for p in root.iter("p") if p.get("class") == "legend"))
+    assert "treatment plan" in legend and "start not stated" in legend
