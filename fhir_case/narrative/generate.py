@@ -352,13 +352,15 @@ def request_group_summary(resource: w.JsonDict, names: Names) -> Summary:
     actions = [
         w.joined(
             (
-                w.scalar(action.get("title")) or w.scalar(action.get("description")),
                 names.reference(action.get("resource")) if action.get("resource") else "",
-                w.action_timing(action),
+                w.action_timing(action, timing),
             ),
             ": ",
         )
-        for action in map(w.as_dict, w.as_list(resource.get("action")))
+        or w.scalar(action.get("title"))
+        or w.scalar(action.get("description"))
+        for action, timing in w.flat_actions(resource.get("action"))
+        if action.get("resource") or not action.get("action")
     ]
     return Summary(
         "Request group",
@@ -594,6 +596,7 @@ def care_plan_summary(resource: w.JsonDict, names: Names) -> Summary:
             ("Description", w.scalar(resource.get("description"))),
             ("Period", period),
             ("Addresses", names.references(resource.get("addresses"))),
+            ("Supporting information", names.references(resource.get("supportingInfo"))),
             ("Based on", names.references(resource.get("basedOn"))),
             ("Replaces", names.references(resource.get("replaces"))),
             ("Part of", names.references(resource.get("partOf"))),
@@ -614,6 +617,13 @@ def composition_summary(resource: w.JsonDict, names: Names) -> Summary:
             ("Subject", names.reference(resource.get("subject"))),
             ("Author", names.references(resource.get("author"))),
             ("Custodian", names.reference(resource.get("custodian"))),
+            (
+                "Period of care",
+                w.joined(
+                    names.bounds(w.as_dict(e).get("period"))
+                    for e in w.as_list(resource.get("event"))
+                ),
+            ),
             ("Sections", w.joined(sections)),
         ],
     )

@@ -352,11 +352,12 @@ def human_name(value: object) -> str:
 
 
 def identifier(value: object) -> str:
-    """A business identifier for people: ``value (system)``, or ``type: value``; a UUID is a
-    machine key and is left out."""
+    """A business identifier for people: ``value (system)``, or ``type: value``. A machine key
+    (a UUID, a slug such as a case-file id) or a value under a UUID system is the record's own
+    key, not for people, and is left out."""
     data = as_dict(value)
     number_ = scalar(data.get("value"))
-    if not number_ or UUID.search(number_):
+    if not number_ or is_machine_key(number_) or UUID.search(scalar(data.get("system"))):
         return ""
     kind = concept(data.get("type"))
     if kind:
@@ -533,17 +534,29 @@ def day_ranges(days: list[int]) -> str:
     return ("day " if len(days) == 1 else "days ") + words if days else ""
 
 
-def action_timing(action: object) -> str:
-    """When a RequestGroup action happens: ``on days 1–14 of each 21-day cycle``."""
+def flat_actions(actions: object, timing_: object = None) -> list[tuple[JsonDict, object]]:
+    """A RequestGroup's actions, nested ones included, each with the Timing it follows (its
+    own, else its parent's: a cycle's timing holds for the actions inside it)."""
+    found: list[tuple[JsonDict, object]] = []
+    for action in map(as_dict, as_list(actions)):
+        own = action.get("timingTiming") or timing_
+        found.append((action, own))
+        found += flat_actions(action.get("action"), own)
+    return found
+
+
+def action_timing(action: object, timing_: object = None) -> str:
+    """When a RequestGroup action happens: ``on days 1–14 of each 21-day cycle`` (``timing_``
+    is the Timing it follows when it has none of its own)."""
     data = as_dict(action)
     days = day_ranges(days_of_cycle(data))
-    timing_ = as_dict(data.get("timingTiming"))
-    repeat = as_dict(timing_.get("repeat"))
+    timing_data = as_dict(data.get("timingTiming") or timing_)
+    repeat = as_dict(timing_data.get("repeat"))
     cycle = _days(repeat.get("period"), repeat.get("periodUnit"))
     if days and cycle is not None and _number_or_none(repeat.get("frequency")) in (None, 1):
         unit = TIME_UNITS.get(scalar(repeat.get("periodUnit")), ("day", "days"))[0]
         return f"on {days} of each {number(repeat['period'])}-{unit} cycle"
-    return joined((f"on {days}" if days else "", timing(timing_) or choice_words(data, "timing")))
+    return joined((f"on {days}" if days else "", timing(timing_data)))
 
 
 def route(value: object) -> str:

@@ -123,6 +123,7 @@ class Event:
     lane: str
     label: str
     when: Dating
+    notes: Notes = Notes()
 
     @property
     def date(self) -> dt.date | None:
@@ -380,11 +381,7 @@ def _orders_in(index: ResourceIndex, plan: Resource) -> list[Resource]:
         if target.get("resourceType") == "MedicationRequest":
             found.append(target)
         elif target.get("resourceType") == "RequestGroup":
-            actions = list(w.as_list(target.get("action")))
-            while actions:
-                action = w.as_dict(actions.pop(0))
-                actions.extend(w.as_list(action.get("action")))
-                todo.append(action.get("resource"))
+            todo += [a.get("resource") for a, _ in w.flat_actions(target.get("action"))]
     key = index.key(plan)
     for request in index.of_type("MedicationRequest"):
         based_on = [index.resolve(b) for b in w.as_list(request.get("basedOn"))]
@@ -605,23 +602,43 @@ def read_measurements(index: ResourceIndex) -> list[Measurement]:
     return sorted(found, key=lambda m: (m.lesion, m.date or LAST, m.method_kind, m.key))
 
 
+# The groups of findings, in the order the page shows them (by the observation's category).
+FINDING_GROUPS = (
+    ("exam", "Examination"),
+    ("imaging", "Imaging"),
+    ("laboratory", "Pathology and laboratory"),
+    ("", "History and other observations"),
+)
+
+
 def read_findings(index: ResourceIndex) -> list[Event]:
-    """Imaging and other findings with a text value: the follow-up story between measurements."""
+    """Every observation the page shows nowhere else (sizes, disease status and the age have
+    their own places), grouped by category: examination, imaging, pathology, other."""
     found = []
     for observation in index.of_type("Observation"):
-        if kinds.is_imaging_observation(observation) and not kinds.is_tumor_size(observation):
-            label = w.joined(
-                (w.concept(observation.get("code")), w.choice_words(observation, "value")), ": "
+        if (
+            kinds.is_tumor_size(observation)
+            or kinds.is_disease_status(observation)
+            or kinds.is_age(observation)
+        ):
+            continue
+        categories = kinds.category_codes(observation)
+        group = next(name for code, name in FINDING_GROUPS if not code or code in categories)
+        value = w.choice_words(observation, "value") or w.concept(
+            observation.get("dataAbsentReason")
+        )
+        label = w.joined((w.concept(observation.get("code")), value), ": ")
+        found.append(
+            Event(
+                index.key(observation),
+                group,
+                label,
+                dating(observation, resolve=index.resolve),
+                notes_of(observation),
             )
-            found.append(
-                Event(
-                    index.key(observation),
-                    "Finding",
-                    label,
-                    dating(observation, resolve=index.resolve),
-                )
-            )
-    return sorted(found, key=clinical_order)
+        )
+    order = [name for _, name in FINDING_GROUPS]
+    return sorted(found, key=lambda e: (order.index(e.lane), *clinical_order(e)))
 
 
 def read_medication(
@@ -662,14 +679,12 @@ def read_medication(
 def cycles_by_order(index: ResourceIndex) -> dict[str, str]:
     """The cycle each order follows, from the RequestGroup actions that name it."""
     cycles: dict[str, str] = {}
-    actions = [a for g in index.of_type("RequestGroup") for a in w.as_list(g.get("action"))]
-    while actions:
-        action = w.as_dict(actions.pop())
-        actions.extend(w.as_list(action.get("action")))
-        target = index.resolve(action.get("resource"))
-        words = w.action_timing(action)
-        if target is not None and words:
-            cycles[index.key(target)] = words
+    for group in sorted(index.of_type("RequestGroup"), key=index.key):
+        for action, timing in w.flat_actions(group.get("action")):
+            target = index.resolve(action.get("resource"))
+            words = w.action_timing(action, timing)
+            if target is not None and words:
+                cycles[index.key(target)] = words
     return cycles
 
 

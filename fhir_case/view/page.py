@@ -14,7 +14,15 @@ from importlib import resources
 
 from fhir_case.narrative.dating import Dating
 from fhir_case.narrative.xhtml import Markup, el, join
-from fhir_case.view.case import CaseView, Medication, Notes, Origin, Problem, read_case
+from fhir_case.view.case import (
+    FINDING_GROUPS,
+    CaseView,
+    Medication,
+    Notes,
+    Origin,
+    Problem,
+    read_case,
+)
 from fhir_case.view.index import ResourceIndex
 from fhir_case.view.timeline import COMPUTED, drawn_courses, render_timeline, treatment_lanes
 
@@ -60,6 +68,7 @@ def render_case_view(bundle: object, origin: Origin | None = None) -> str:
             "main",
             _problems(case),
             _timeline(case),
+            _findings(case),
             _tumor(case),
             _medications(case),
             _plan(case),
@@ -439,26 +448,37 @@ def _tumor(case: CaseView) -> Markup:
                 "assessments",
             )
         )
-    if case.findings:
-        parts.append(el("h3", "Imaging findings"))
+    if not parts:
+        parts.append(el("p", "No tumor size or disease-status observation in the record."))
+    return _section("tumor", "Tumor sizes and disease status", *parts)
+
+
+def _findings(case: CaseView) -> Markup | None:
+    """The other observations, by group (examination, imaging, pathology, other)."""
+    if not case.findings:
+        return None
+    parts: list[Markup] = []
+    for group in FINDING_GROUPS:
+        members = [f for f in case.findings if f.lane == group[1]]
+        if not members:
+            continue
+        parts.append(el("h3", group[1]))
         parts.append(
             _table(
                 ("Date", "Finding"),
                 (
-                    el(
-                        "tr",
-                        el("td", _when(f.when)),
-                        el("td", f.label, _flag_marks(case, f.key)),
-                        attrs=_row_attrs(case, f.key),
+                    row
+                    for f in members
+                    for row in _rows(
+                        [el("td", _when(f.when)), el("td", f.label, _flag_marks(case, f.key))],
+                        f.notes,
+                        _row_attrs(case, f.key),
                     )
-                    for f in case.findings
                 ),
                 "findings",
             )
         )
-    if not parts:
-        parts.append(el("p", "No tumor size or disease-status observation in the record."))
-    return _section("tumor", "Tumor sizes and disease status", *parts)
+    return _section("findings", "Findings", *parts)
 
 
 def _course(case: CaseView, medication: Medication) -> str:

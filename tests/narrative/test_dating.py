@@ -105,7 +105,7 @@ def test_no_derived_date_is_shown_unmarked_in_a_narrative(bundle_file: Path) -> 
                 bare = [m.start() for m in re.finditer(re.escape(date), text)]
                 assert all(text[:start].endswith("about ") for start in bare), (text, date)
             checked += 1
-    assert checked >= 4  # two symptom onsets, the CT after six cycles and its finding
+    assert checked >= 4  # the symptom onsets, the CT after six cycles, its finding, ...
 
 
 def relative(target: str, path: str, relationship: str, weeks: int = 0) -> dict[str, Any]:

@@ -164,7 +164,7 @@ def test_a_cycle_of_a_request_group_reads_days_of_each_cycle() -> None:
         "action": [action],
     }
     assert (
-        "<b>Request group</b>: anlotinib cycle: anlotinib: on days 1–14 of each 21-day cycle</p>"
+        "<b>Request group</b>: anlotinib: on days 1–14 of each 21-day cycle</p>"
         in narrative_for(group)["div"]
     )
     assert w.day_ranges([1, 8, 15]) == "days 1, 8, 15" and w.day_ranges([1]) == "day 1"
