@@ -355,7 +355,9 @@ def read_plan(index: ResourceIndex) -> list[PlanItem]:
                 notes=notes_of(resource),
             )
         )
-    return sorted(items, key=lambda p: (p.what.lower(), p.key))
+    # treatment plans first (in the order they ran), then the rest by name
+    plans = {c.key: n for n, c in enumerate(read_courses(index))}
+    return sorted(items, key=lambda p: (plans.get(p.key, len(plans)), p.what.lower(), p.key))
 
 
 def _period_bound(period: object, key: str, resolve: Resolve) -> tuple[dt.date | None, bool]:
@@ -500,11 +502,12 @@ def read_events(index: ResourceIndex) -> list[Event]:
         lane = LANES.get(kinds.procedure_kind(procedure), "")
         if lane:  # chemotherapy is drawn from its MedicationRequests, cycle by cycle
             label = w.concept(procedure.get("code")) or "Procedure"
+            when = dating(procedure, resolve=index.resolve)
             if w.scalar(procedure.get("status")) == "not-done":
                 label += " (not done)"
-            events.append(
-                Event(index.key(procedure), lane, label, dating(procedure, resolve=index.resolve))
-            )
+                reason = w.concept(procedure.get("statusReason"))
+                when = Dating("not done, so no date", "absent", reason, None)
+            events.append(Event(index.key(procedure), lane, label, when))
     for report in index.of_type("DiagnosticReport", "ImagingStudy"):
         if kinds.is_imaging_report(report):
             label = w.concept(report.get("code")) or w.scalar(report.get("description"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 
@@ -384,10 +385,27 @@ def _timeline(case: CaseView) -> Markup:
         else el("p", "No dated resource."),
         basis if lanes else None,
         undated_list,
-        note="Treatment cycles are computed from each medication order's schedule (period, "
-        "count, duration, bounds): the record gives no cycle dates. A hollow mark and "
-        "“about” mean a derived date. Hover a mark for details.",
+        note=_timeline_note(drawn.marks if drawn is not None else set()),
     )
+
+
+def _timeline_note(marks: set[str]) -> str:
+    """What the reader needs to know to read the marks the timeline shows."""
+    notes = []
+    if "computed" in marks:
+        notes.append(
+            "Treatment cycles are computed from each medication order's schedule (period, count, "
+            "duration, bounds): the record gives no cycle dates."
+        )
+    if "course" in marks:
+        notes.append(
+            "Treatment plans span their periods as the record gives them; a faded start is one "
+            "the record does not state."
+        )
+    if "derived" in marks:
+        notes.append("A hollow mark and “about” mean a date derived from another one.")
+    notes.append("Hover a mark for details.")
+    return " ".join(notes)
 
 
 def _tumor(case: CaseView) -> Markup:
@@ -463,6 +481,23 @@ def _findings(case: CaseView) -> Markup | None:
         if not members:
             continue
         parts.append(el("h3", group[1]))
+        # a note every finding of the group carries is said once, above them
+        shared = [
+            n for n in members[0].notes.clinical if all(n in m.notes.clinical for m in members)
+        ]
+        if len(members) > 1 and shared:
+            parts.append(
+                el("ul", (el("li", f"All: {n}") for n in shared), attrs=[("class", "notes shared")])
+            )
+            members = [
+                replace(
+                    m,
+                    notes=replace(
+                        m.notes, clinical=tuple(n for n in m.notes.clinical if n not in shared)
+                    ),
+                )
+                for m in members
+            ]
         parts.append(
             _table(
                 ("Date", "Finding"),

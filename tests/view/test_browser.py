@@ -357,6 +357,8 @@ def test_chromium_prints_the_page_to_pdf_with_every_section(
     assert "source quote" in printed and "Rendered from the file" in printed
     assert 2 <= len(reader.pages) <= 20
     if shutil.which("pdftoppm"):  # page images, to look at (scripts/test installs poppler)
+        for old in ARTIFACTS.glob("case-view-pdf-*.png"):
+            old.unlink()
         subprocess.run(
             ["pdftoppm", "-png", "-r", "60", str(pdf), str(ARTIFACTS / "case-view-pdf")],
             check=True,
