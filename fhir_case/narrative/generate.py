@@ -271,7 +271,7 @@ def observation_summary(resource: w.JsonDict, names: Names) -> Summary:
         w.joined(
             (
                 w.joined((code, value), ": "),
-                f"by {method}" if method else "",
+                f"by {_lower(method)}" if method else "",
                 when.words if when is not NOT_RECORDED else "",
             )
         ),
@@ -292,6 +292,12 @@ def observation_summary(resource: w.JsonDict, names: Names) -> Summary:
             *notes(resource),
         ],
     )
+
+
+def _lower(words: str) -> str:
+    """Words inside a sentence: "Physical examination" -> "physical examination" (an acronym
+    such as "CT" or "RECIST" stays)."""
+    return words[:1].lower() + words[1:] if words[1:2].islower() else words
 
 
 def medication(resource: w.JsonDict, names: Names) -> str:
