@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from fhir_case.extensions import RELATIVE_DATE
 from fhir_case.narrative import words as w
-from fhir_case.narrative.dating import RELATIVE_DATE, parse_date
+from fhir_case.narrative.dating import parse_date
 
 # The element that dates each resource type, in order of preference.
 DATE_ELEMENTS = (

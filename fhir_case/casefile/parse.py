@@ -229,7 +229,14 @@ class CaseParser:
             _relationship(direction, target_path),
             m.Quantity(abs(amount), offset["unit"]),
         )
-        derived = _shift(dt.date.fromisoformat(base), amount, offset["unit"])
+        try:
+            derived = _shift(dt.date.fromisoformat(base), amount, offset["unit"])
+        except (OverflowError, ValueError):
+            raise self.locator.error(
+                (*path, "offset"),
+                f"{base} shifted by {amount} {offset['unit']} is not a date of the calendar",
+                "give the offset the source states",
+            ) from None
         return m.When(derived.isoformat(), how=value["how"], relation=relation)
 
     def _anchor(self, target: str, anchor: str | None, path: Path_) -> tuple[str, str]:

@@ -25,10 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from fhir_case.extensions import DATA_ABSENT_REASON, RELATIVE_DATE
 from fhir_case.narrative import words as w
 
-DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
-RELATIVE_DATE = "http://hl7.org/fhir/StructureDefinition/cqf-relativeDateTime"
+__all__ = ["DATA_ABSENT_REASON", "RELATIVE_DATE", "Dating", "dating", "period_words"]
 # The elements that date what happened to the patient (not when something was recorded).
 CLINICAL_DATES = ("effective", "performed", "onset", "occurrence", "period")
 _DERIVED_NOTE = re.compile(r"^(?:approximate|derived|estimated|computed) date\b\W*", re.IGNORECASE)

@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from fhir_case.extensions import DAYS_OF_CYCLE
+
 JsonDict = Mapping[str, Any]
 
 UCUM = "http://unitsofmeasure.org"
@@ -504,9 +506,6 @@ def timing(value: object, bounds: Callable[[object], str] | None = None) -> str:
         limits.append("for " + value_range(repeat.get("boundsRange")))
     limits.append((bounds or period)(repeat.get("boundsPeriod")))
     return joined((joined(rhythm, " "), *limits))
-
-
-DAYS_OF_CYCLE = "http://hl7.org/fhir/StructureDefinition/timing-daysOfCycle"
 
 
 def days_of_cycle(element: object) -> list[int]:

@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from fhir_case.casefile import model as m
+from fhir_case.extensions import DATA_ABSENT_REASON, RELATIVE_DATE
 from fhir_case.record.ids import default_identifier_system, full_url, resource_id
 
 JSON = dict[str, Any]
 
 UCUM = "http://unitsofmeasure.org"
-DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
-RELATIVE_DATE = "http://hl7.org/fhir/StructureDefinition/cqf-relativeDateTime"
 # Elements that come before ``identifier`` in every resource type that has one.
 _BEFORE_IDENTIFIER = (
     "resourceType",

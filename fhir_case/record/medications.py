@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from fhir_case.casefile import model as m
+from fhir_case.extensions import DATA_ABSENT_REASON, DAYS_OF_CYCLE
 from fhir_case.record.common import (
-    DATA_ABSENT_REASON,
     JSON,
     MCODE,
     SNOMED,
@@ -22,7 +22,6 @@ DOSE_BASIS = {
     "body-surface-area": m.CodeRef(SNOMED, "301898006", "Body surface area (observable entity)"),
     "fixed": m.CodeRef(SNOMED, "1157245009", "Fixed dose (qualifier value)"),
 }
-DAYS_OF_CYCLE = "http://hl7.org/fhir/StructureDefinition/timing-daysOfCycle"
 CYCLE_KEY = "cycles"
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fhir_case.casefile import model as m
-from fhir_case.record.common import DATA_ABSENT_REASON, JSON, MCODE, US_CORE, Record
+from fhir_case.extensions import DATA_ABSENT_REASON
+from fhir_case.record.common import JSON, MCODE, US_CORE, Record
 
 ENCOUNTER_CLASSES = {
     "inpatient": ("IMP", "inpatient encounter"),

@@ -262,3 +262,31 @@ def test_a_date_counted_from_a_period_must_say_which_end(tmp_path: Path) -> None
     assert "conditions[0].onset.derived_from: 'visit' has a stated start and end" in result.stderr
     assert "Fix: add anchor: start or anchor: end" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ("offset: {value: -1, unit: mo}", "offset: {value: -99999999999, unit: a}",
+         "is not a date of the calendar"),
+        ("      derived_from: visit\n", "      derived_from: back-pain\n",
+         "'back-pain' has no stated start date to count from"),
+        ("      derived_from: visit\n", "      derived_from: nowhere\n",
+         "'nowhere' refers to no fact"),
+        ("      derived_from: visit\n", "      derived_from: [visit]\n", "is not of type"),
+        ("after: visit, anchor: end}", "anchor: end}", "'after' is a dependency of 'anchor'"),
+        ("after: visit, anchor: end}", "after: visit, anchor: middle}", "'middle' is not allowed"),
+    ],
+)  # fmt: skip
+def test_hostile_dates_are_refused_clearly(old: str, new: str, words: str, tmp_path: Path) -> None:
+    fixture = ROOT / "tests" / "fixtures" / "cases"
+    text = (fixture / "simple-case.yaml").read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    case_file = tmp_path / "case.yaml"
+    case_file.write_text(text.replace(old, new), encoding="utf-8")
+    shutil.copy(fixture / "simple-case.source.txt", tmp_path)
+    result = run_cli("build", str(case_file), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2, result.stdout
+    assert "Traceback" not in result.stderr
+    assert words in result.stderr and "Fix: " in result.stderr
+    assert not (tmp_path / "out").exists()

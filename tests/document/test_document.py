@@ -13,9 +13,10 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from fhir_case import kinds
-from fhir_case.dates import RELATIVE_DATE, dated
+from fhir_case.dates import dated
 from fhir_case.document import make_document
 from fhir_case.errors import DocumentError, UsageError
+from fhir_case.extensions import RELATIVE_DATE
 from fhir_case.narrative import check_narrative
 from tests.derived import derived_dates
 from tests.helpers import r4_schema_errors
