@@ -325,29 +325,32 @@ def _treatment_lane(
     end = scale.x(lane.cycles[-1].end)
     if lane.ongoing:
         marks.add("ongoing")
-        out.append(
-            el(
-                "text",
-                el("title", "open-ended: continues beyond the last date in the record"),
-                "▸ ongoing",
-                attrs=[("x", end + 4), ("y", y + 4.5), ("class", "mark ongoing")],
-            )
-        )
+        out.append(_ongoing(end, y))
     # The caption belongs next to the cycles it explains: from the first, or ending at the edge.
     caption = OPEN_ENDED if lane.ongoing else COMPUTED
-    caption_x = min(scale.x(lane.cycles[0].start), WIDTH - 6 - len(caption) * CHAR_WIDTH)
-    out.append(
-        el(
-            "text",
-            caption,
-            attrs=[
-                ("x", round(max(caption_x, LABEL_WIDTH + 4), 1)),
-                ("y", round(y + LINE + 4.5, 1)),
-                ("class", "caption"),
-            ],
-        )
-    )
+    out.append(_caption(caption, scale.x(lane.cycles[0].start), y + LINE))
     return out, PAD + 2 * LINE + PAD
+
+
+def _ongoing(x: float, y: float) -> Markup:
+    """ "▸ ongoing" after a course that has no end."""
+    return el(
+        "text",
+        el("title", "open-ended: continues beyond the last date in the record"),
+        "▸ ongoing",
+        attrs=[("x", x + 4), ("y", y + 4.5), ("class", "mark ongoing")],
+    )
+
+
+def _caption(text: str, x: float, y: float) -> Markup:
+    """A caption under a lane's marks: from ``x``, or ending at the right edge, cut to fit."""
+    fitted = _fit(text, WIDTH - 10 - LABEL_WIDTH)
+    start = max(min(x, WIDTH - 6 - len(fitted) * CHAR_WIDTH), LABEL_WIDTH + 4)
+    return el(
+        "text",
+        fitted,
+        attrs=[("x", round(start, 1)), ("y", round(y + 4.5, 1)), ("class", "caption")],
+    )
 
 
 def drawn_courses(case: CaseView) -> list[Course]:
@@ -399,31 +402,11 @@ def _course_lane(
     )
     if course.open_ended:
         marks.add("ongoing")
-        out.append(
-            el(
-                "text",
-                el("title", "open-ended: continues beyond the last date in the record"),
-                "▸ ongoing",
-                attrs=[("x", x1 + 4), ("y", y + 4.5), ("class", "mark ongoing")],
-            )
-        )
+        out.append(_ongoing(x1, y))
     lines = [course.when.words]
     if course.member_names:
         lines.append("orders: " + ", ".join(course.member_names))
-    for number, line in enumerate(lines, start=1):
-        caption = _fit(line, WIDTH - 10 - LABEL_WIDTH)
-        caption_x = min(x0, WIDTH - 6 - len(caption) * CHAR_WIDTH)
-        out.append(
-            el(
-                "text",
-                caption,
-                attrs=[
-                    ("x", round(max(caption_x, LABEL_WIDTH + 4), 1)),
-                    ("y", round(y + number * (LINE - 2) + 4.5, 1)),
-                    ("class", "caption"),
-                ],
-            )
-        )
+    out += [_caption(line, x0, y + n * (LINE - 2)) for n, line in enumerate(lines, start=1)]
     return out, PAD + LINE + len(lines) * (LINE - 2) + PAD
 
 
