@@ -156,7 +156,7 @@ def test_defect_is_reported_precisely_and_nothing_is_written(
 def test_missing_case_file_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli("build", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "out"))
     assert result.returncode == 2
-    assert "nope.yaml" in result.stderr and "cannot read" in result.stderr
+    assert "nope.yaml: no such file; check the path of the case file" in result.stderr
     assert "Traceback" not in result.stderr
 
 
