@@ -9,6 +9,7 @@ FhirCaseError
     CaseFileError            a case file that cannot be built: file, line, field path, fix
     InputFileError           a bundle or resource file that cannot be read or parsed
     DocumentError            a FHIR document cannot be assembled from the given bundle
+    OutputPathError          an output file or folder cannot be written where it was asked for
   BuildError                 the built record does not validate (nothing is written)
   PackageError               a FHIR package cannot be found, read or installed
     PackageNotFoundError     a needed package is not installed (says how to install it)
@@ -63,6 +64,11 @@ class InputFileError(UsageError):
 
 class DocumentError(UsageError):
     """A FHIR document cannot be assembled from the given bundle (the message says why)."""
+
+
+class OutputPathError(UsageError):
+    """An output file or folder cannot be written there (a folder, a file in the way, a full
+    disk); nothing was written."""
 
 
 class BuildError(FhirCaseError):

@@ -34,6 +34,8 @@ MAX_YAML_NESTING = 64  # YAML mappings and sequences inside each other, aliases 
 MAX_YAML_VALUES = 200_000  # values in a YAML file once its aliases are expanded
 MAX_NUMBER_CHARS = 100  # characters in one number (FHIR's largest, integer64, has 19 digits)
 FHIR_MAX_STRING = 1024 * 1024  # FHIR: a string SHALL NOT exceed 1 MB (1024 * 1024 characters)
+# FHIR strings may hold tab, line feed and carriage return, and no other control character.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 XML_FIX = (
     "fhir-case reads FHIR JSON only; convert the file first, e.g. with the HL7 FHIR validator: "

@@ -10,13 +10,12 @@ character) is refused with its line.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from fhir_case.safeinput import FHIR_MAX_STRING, MAX_NUMBER_CHARS, check_yaml
+from fhir_case.safeinput import CONTROL, FHIR_MAX_STRING, MAX_NUMBER_CHARS, check_yaml
 
 Path_ = tuple[str | int, ...]
 
@@ -32,8 +31,6 @@ PLAIN_TAGS = {
     "tag:yaml.org,2002:seq",
     "tag:yaml.org,2002:map",
 }
-# FHIR strings may hold tab, line feed and carriage return, and no other control character.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]

@@ -10,7 +10,7 @@ from typing import Any
 from fhir_case.cli.server_options import add_connection_options, settings_from
 from fhir_case.cli.validate import read_json
 from fhir_case.errors import InputFileError, UsageError
-from fhir_case.fileio import write_atomic
+from fhir_case.fileio import check_output_file, write_outputs
 from fhir_case.upload.settings import NAMED_SERVERS
 
 
@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from fhir_case.view import render_case_view
     from fhir_case.view.server import fetch_patient_record
 
+    check_output_file(args.out)  # before reading or fetching anything
     if (args.bundle is None) == (args.server is None):
         raise UsageError("give either a BUNDLE file or --server URL --patient ID (not both)")
     if args.server is not None:
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             )
         source = str(args.bundle)
     page = render_case_view(bundle).encode("utf-8")
-    write_atomic(args.out, page)
+    write_outputs({args.out: page})
     resources = len(bundle.get("entry") or [])
     print(f"wrote {args.out} ({len(page) / 1024:.0f} KB, {resources} resources from {source})")
     if resources == 0:
