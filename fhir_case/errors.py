@@ -17,6 +17,8 @@ FhirCaseError
     PackageDownloadError     a package registry did not deliver a package
   FhirServerError            a FHIR server could not be used (fhir_case.upload)
     ServerUnreachableError     no usable answer within the bounded retry time
+      ServerUnavailableError     the server stayed busy (429/502/503/504) or asked to wait too long
+    RedirectError              the server redirects in a loop, elsewhere, or so as to change a POST
     ServerCapabilityError      the server is not FHIR 4.0.x or lacks what the upload needs
     AuthenticationError        the server refused the credentials (401/403)
     ResourceNotFoundError      the resource is not on the server (404/410)
@@ -130,6 +132,26 @@ class FhirServerError(FhirCaseError):
 
 class ServerUnreachableError(FhirServerError):
     """No usable answer from the server within the bounded retry time."""
+
+
+class ServerUnavailableError(ServerUnreachableError):
+    """The server answered 429/502/503/504 until the retry time ran out, or asked (Retry-After,
+    ``retry_after`` seconds) to wait longer than the time left. Nothing was applied."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        issues: tuple[object, ...] = (),
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, issues=issues)
+        self.retry_after = retry_after
+
+
+class RedirectError(FhirServerError):
+    """The server redirects in a loop, to another origin, or so that a POST would become a GET."""
 
 
 class ServerCapabilityError(FhirServerError):

@@ -307,7 +307,7 @@ def _duplicate_position(text: str) -> int | None:
                 refused.index = state[1] - 1
             raise
 
-    decoder = json.JSONDecoder()
+    decoder: Any = json.JSONDecoder()
     decoder.parse_object = object_at
     decoder.parse_int = int
     decoder.parse_float = float
@@ -370,10 +370,10 @@ def check_yaml(text: str, source: str, loader: Callable[[str], Any]) -> None:
                     sizes[str(event.anchor)] = (1, 0)
                 _add(stack, 1, 0, source, line)
             elif isinstance(event, _OPENS):
-                anchor = str(event.anchor) if event.anchor else None
-                if anchor:
-                    open_anchors.add(anchor)
-                stack.append([0, 0, anchor])
+                opened = str(event.anchor) if event.anchor else None
+                if opened:
+                    open_anchors.add(opened)
+                stack.append([0, 0, opened])
                 if len(stack) - 1 > MAX_YAML_NESTING:
                     raise _yaml_error(
                         source,

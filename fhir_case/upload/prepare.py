@@ -27,6 +27,18 @@ from fhir_case.upload.references import map_references
 from fhir_case.upload.settings import Mode
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]{1,63}$")  # a name: nothing that changes a URL
+
+
+def is_id(value: object) -> bool:
+    """A FHIR id that is safe as a URL path segment (``..`` matches FHIR's pattern, but not)."""
+    return isinstance(value, str) and bool(ID_PATTERN.fullmatch(value)) and value.strip(".") != ""
+
+
+def is_resource_type(value: object) -> bool:
+    return isinstance(value, str) and bool(RESOURCE_TYPE.fullmatch(value))
+
+
 URN_UUID = re.compile(r"^urn:uuid:([0-9a-fA-F-]{36})$")
 
 
@@ -122,6 +134,12 @@ def _prepare_entry(source: str, index: int, raw: Any, mode: Mode) -> PreparedEnt
     resource = raw.get("resource") if isinstance(raw, dict) else None
     if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
         raise InputFileError(f"{where}.resource: missing or without a resourceType")
+    if not is_resource_type(resource["resourceType"]):
+        raise InputFileError(
+            f"{where}.resource.resourceType: {resource['resourceType']!r} is not a resource type "
+            "name (letters only, e.g. Observation); it would change the request's URL, so "
+            "nothing is sent"
+        )
     resource = copy.deepcopy(resource)
     rtype: str = resource["resourceType"]
     full_url = str(raw.get("fullUrl") or "")
@@ -154,7 +172,7 @@ def _put_id(where: str, resource: dict[str, Any], full_url: str) -> str:
             "urn:uuid: fullUrl to take it from). Rebuild with `fhir-case build`, or use "
             "--mode conditional"
         )
-    if not ID_PATTERN.match(rid):
+    if not is_id(rid):
         raise InputFileError(
             f"{where}.resource.id: {rid!r} is not a FHIR id (1-64 of A-Z a-z 0-9 - .)"
         )
