@@ -47,7 +47,9 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         choices=[m.value for m in Mode],
         default=Mode.PUT.value,
         help="put: PUT Type/<id> with the bundle's ids (default); conditional: POST with "
-        "ifNoneExist on each resource's identifier",
+        "ifNoneExist on each resource's identifier; create: POST, the server assigns the ids "
+        "(for servers where PUT cannot create; resources without an identifier are created "
+        "again by each upload)",
     )
     add_connection_options(parser)
     parser.add_argument(

@@ -41,6 +41,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from fhir_case.upload.client import FhirClient
+    from fhir_case.upload.prepare import is_id
     from fhir_case.view import render_case_view
     from fhir_case.view.server import fetch_patient_record
 
@@ -50,6 +51,11 @@ def run(args: argparse.Namespace) -> int:
     if args.server is not None:
         if not args.patient:
             raise UsageError("--server needs --patient ID: the id of the Patient on that server")
+        if not is_id(args.patient):
+            raise UsageError(
+                f"--patient {args.patient!r} is not a FHIR id (1-64 of A-Z a-z 0-9 - .); it "
+                "would change the request's URL, so nothing was sent"
+            )
         settings = settings_from(args)
         with FhirClient(settings) as client:
             fetched = fetch_patient_record(client, args.patient)

@@ -275,7 +275,7 @@ class FhirClient:
                     raise _TransportFailure(_describe(error, limit)) from None
             if watchdog.fired:  # a cut-off answer can look complete: the time decides
                 raise _TransportFailure(
-                    f"no complete answer within {limit:g} s ({which}); the server was too slow "
+                    f"no complete answer within {limit:.1f} s ({which}); the server was too slow "
                     "or still sending"
                 )
         return raw

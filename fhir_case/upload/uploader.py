@@ -612,7 +612,7 @@ class Uploader:
 
 
 def _first_line(error: BaseException) -> str:
-    return str(error).split("\n", 1)[0]
+    return str(error).split("\n", 1)[0].rstrip(".")
 
 
 def _status_code(status: Any) -> int:
