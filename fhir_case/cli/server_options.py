@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fhir_case.errors import UsageError
-from fhir_case.safeinput import read_json
+from fhir_case.safeinput import read_resource
 from fhir_case.upload.prepare import PreparedBundle, prepare
 from fhir_case.upload.settings import (
     DEFAULT_SERVER,
@@ -117,7 +117,7 @@ def bundle_paths(given: list[Path]) -> list[Path]:
 
 def load_prepared(path: Path, mode: Mode) -> PreparedBundle:
     """Read and prepare one bundle file; InputFileError names the file (and line) on failure."""
-    content = read_json(path, "bundle")
+    content = read_resource(path, "bundle")
     return prepare(content, mode, str(path))
 
 
