@@ -388,7 +388,7 @@ def check_yaml(text: str, source: str, loader: Callable[[str], Any]) -> None:
                     open_anchors.discard(anchor)
                     sizes[anchor] = (values + 1, depth + 1)
                 _add(stack, values + 1, depth + 1, source, line)
-    except yaml.MarkedYAMLError:
+    except yaml.YAMLError:
         return  # a syntax error: composing the text reports it with its position
     finally:
         parser.dispose()

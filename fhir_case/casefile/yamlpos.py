@@ -82,6 +82,15 @@ def load_positioned(text: str, source: str = "<text>") -> PositionedData:
         line = mark.line + 1 if mark is not None else None
         problem = " ".join(part for part in (error.context, error.problem) if part)
         raise YamlSyntaxError(line, problem) from None
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow
+        line = text.count("\n", 0, error.position) + 1
+        raise YamlSyntaxError(
+            line,
+            f"the character U+{error.character:04X} is not allowed in YAML"
+            if isinstance(error.character, int)
+            else "a character YAML does not allow",
+            "remove it",
+        ) from None
     finally:
         loader.dispose()
     return PositionedData(data, lines)
