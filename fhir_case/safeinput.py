@@ -85,7 +85,7 @@ def read_bytes(path: Path, what: str, limit: int) -> bytes:
         raise InputFileError(f"{path}: cannot read the {what}: {_reason(error)}") from None
     mode = info.st_mode
     if stat.S_ISDIR(mode):
-        raise InputFileError(f"{path}: is a folder; give the {what} file itself")
+        raise InputFileError(f"{path}: is a folder, not a file; name the {what} itself")
     if not stat.S_ISREG(mode):
         kind = (
             "a named pipe (FIFO)"

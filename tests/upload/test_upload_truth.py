@@ -30,7 +30,7 @@ from fhir_case.upload.prepare import prepare
 from fhir_case.upload.settings import Mode, RetryPolicy, ServerSettings
 from fhir_case.upload.transport import MAX_RESPONSE_BYTES
 from fhir_case.upload.uploader import Uploader
-from tests.upload.fault_proxy import Fault, FaultProxy, is_batch, is_transaction
+from tests.upload.fault_proxy import Fault, FaultProxy, is_transaction
 from tests.upload.upload_helpers import MakeBundle, identifier_counts, quick_settings, type_counts
 
 CASE = Path(__file__).resolve().parents[2] / "bundles" / "mpnst-chen-2024.transaction.json"
