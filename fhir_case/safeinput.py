@@ -216,6 +216,9 @@ def parse_json(text: str, source: str, first_line: int = 1) -> Any:
         if refused.problem.startswith("duplicate key"):
             index = _duplicate_position(text)
             fix = "Keep one of them: otherwise the last one silently wins"
+        elif refused.problem.startswith("a number of"):
+            index = _number_position(text)
+            fix = "No FHIR number needs that many digits"
         else:
             index = _number_position(text)
             fix = "Write a finite JSON number (FHIR decimals and integers are finite)"
