@@ -368,24 +368,14 @@ def test_a_size_of_zero_names_the_field(case_dir: Path) -> None:
         load_case(path)
     message = str(caught.value)
     assert "longest.value: a size of 0 cm: a size must be more than 0" in message
-    assert f"{path}:500:" in message
+    line = path.read_text(encoding="utf-8").splitlines().index("    longest: {value: 0, unit: cm}")
+    assert f"{path}:{line + 1}:" in message
 
 
-def test_offsets_past_the_calendar_and_circular_chains_are_refused(case_dir: Path) -> None:
+def test_circular_chains_are_refused(case_dir: Path) -> None:
+    # Dates off the calendar after an offset: tests/casefile/test_bad_input.py (hostile dates).
     text = (case_dir / "case.yaml").read_text(encoding="utf-8")
-    derived = re.search(r"derived_from: (\d{4}-\d{2}-\d{2})", text)
-    assert derived is not None
     path = case_dir / "case.yaml"
-    path.write_text(text.replace(derived.group(0), "derived_from: 9999-12-30", 1), encoding="utf-8")
-    offset = re.search(r"offset: \{value: -?\d+, unit: (\w+)\}", text)
-    assert offset is not None
-    path.write_text(
-        path.read_text().replace(offset.group(0), "offset: {value: 400, unit: mo}", 1),
-        encoding="utf-8",
-    )
-    with pytest.raises(FhirCaseError, match="is not a date between the years 1 and 9999"):
-        load_case(path)
-
     meds = _section_ids(text, "medications")
     assert len(meds) >= 2
     first, second = meds[0], meds[1]

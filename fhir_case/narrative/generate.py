@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from fhir_case.extensions import DAYS_OF_CYCLE
 from fhir_case.narrative import words as w
 from fhir_case.narrative.xhtml import XHTML_NS, el
 
@@ -172,6 +173,7 @@ def medication_request_summary(resource: w.JsonDict) -> Summary:
             ("Category", w.concepts(resource.get("category"))),
             ("Reason", w.concepts(resource.get("reasonCode"))),
             ("Reason (reference)", w.references(resource.get("reasonReference"))),
+            ("Based on", w.references(resource.get("basedOn"))),
             ("Course of therapy", w.concept(resource.get("courseOfTherapyType"))),
             ("Authored on", w.date(resource.get("authoredOn"))),
             ("Requester", w.reference(resource.get("requester"))),
@@ -192,6 +194,7 @@ def procedure_summary(resource: w.JsonDict) -> Summary:
         w.joined((code, performed)),
         [
             *status_facts(resource, "status"),
+            ("Status reason", w.concept(resource.get("statusReason"))),
             ("Category", w.concept(resource.get("category"))),
             ("Performed", performed),
             ("Body site", w.concepts(resource.get("bodySite"), with_codes=True)),
@@ -345,6 +348,75 @@ def composition_summary(resource: w.JsonDict) -> Summary:
     )
 
 
+def care_plan_summary(resource: w.JsonDict) -> Summary:
+    when = w.period(resource.get("period"))
+    activities = [
+        w.reference(w.as_dict(a).get("reference")) for a in w.as_list(resource.get("activity"))
+    ]
+    return Summary(
+        "Care plan",
+        w.joined((w.scalar(resource.get("title")) or "care plan", when)),
+        [
+            *status_facts(resource, "status", "intent"),
+            ("Description", w.scalar(resource.get("description"))),
+            ("Period", when),
+            ("Addresses", w.references(resource.get("addresses"))),
+            ("Supporting information", w.references(resource.get("supportingInfo"))),
+            ("Activities", w.joined(activities, "; ")),
+            *notes(resource),
+        ],
+    )
+
+
+def request_group_summary(resource: w.JsonDict) -> Summary:
+    def actions(items: object) -> list[str]:
+        lines = []
+        for action in map(w.as_dict, w.as_list(items)):
+            days = [
+                w.scalar(w.as_dict(day).get("valueInteger"))
+                for extension in map(w.as_dict, w.as_list(action.get("extension")))
+                if extension.get("url") == DAYS_OF_CYCLE
+                for day in w.as_list(extension.get("extension"))
+            ]
+            lines.append(
+                w.joined(
+                    (
+                        w.scalar(action.get("description")) or w.scalar(action.get("title")),
+                        w.timing(action.get("timingTiming")),
+                        f"days {_day_ranges(days)} of the cycle" if days else "",
+                        w.reference(action.get("resource")),
+                    ),
+                    "; ",
+                )
+            )
+            lines += actions(action.get("action"))
+        return lines
+
+    lines = actions(resource.get("action"))
+    return Summary(
+        "Request group",
+        lines[0] if lines else w.concept(resource.get("code")),
+        [
+            *status_facts(resource, "status", "intent"),
+            ("Reason (reference)", w.references(resource.get("reasonReference"))),
+            *(("Action", line) for line in lines),
+            *notes(resource),
+        ],
+    )
+
+
+def _day_ranges(days: list[str]) -> str:
+    """``1, 2, 3, 5`` -> ``1 to 3, 5``."""
+    numbers = sorted({int(day) for day in days if day.isdigit()})
+    ranges: list[list[int]] = []
+    for number in numbers:
+        if ranges and number == ranges[-1][-1] + 1:
+            ranges[-1].append(number)
+        else:
+            ranges.append([number])
+    return ", ".join(f"{r[0]} to {r[-1]}" if len(r) > 1 else str(r[0]) for r in ranges)
+
+
 def generic_summary(resource: w.JsonDict) -> Summary:
     skipped = {"resourceType", "id", "meta", "text", "contained", "extension", "modifierExtension"}
     facts = [
@@ -375,4 +447,6 @@ SUMMARIES: dict[str, Callable[[w.JsonDict], Summary]] = {
     "DetectedIssue": detected_issue_summary,
     "Provenance": provenance_summary,
     "Composition": composition_summary,
+    "CarePlan": care_plan_summary,
+    "RequestGroup": request_group_summary,
 }

@@ -9,9 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from fhir_case.extensions import DATA_ABSENT_REASON, RELATIVE_DATE
+
 JsonDict = Mapping[str, Any]
 
 UCUM = "http://unitsofmeasure.org"
+RELATIONSHIPS = {
+    "before": "before",
+    "concurrent": "at the time of",
+    "after": "after",
+    "before-start": "before the start of",
+    "before-end": "before the end of",
+    "concurrent-with-start": "at the start of",
+    "concurrent-with-end": "at the end of",
+    "after-start": "after the start of",
+    "after-end": "after the end of",
+}
 
 SYSTEM_NAMES = {
     "http://snomed.info/sct": "SNOMED CT",
@@ -160,9 +173,47 @@ def duration(value: object, unit: object) -> str:
     return f"{number(value)} {names[0] if value == 1 else names[1]}"
 
 
+def _extensions(container: JsonDict, key: str, url: str) -> list[JsonDict]:
+    primitive = as_dict(container.get("_" + key))
+    return [e for e in map(as_dict, as_list(primitive.get("extension"))) if e.get("url") == url]
+
+
+def relative_date(extension: object) -> str:
+    """A ``cqf-relativeDateTime`` in words: ``2 weeks before the start of <target>``."""
+    parts = {
+        scalar(part.get("url")): part
+        for part in map(as_dict, as_list(as_dict(extension).get("extension")))
+    }
+    offset = as_dict(parts.get("offset"))
+    duration_ = as_dict(offset.get("valueDuration"))
+    amount = duration(duration_.get("value"), duration_.get("code"))
+    if amount.startswith("0 "):
+        amount = ""
+    relationship = scalar(as_dict(parts.get("relationship")).get("valueCode"))
+    target = reference(as_dict(parts.get("target")).get("valueReference"))
+    return joined((amount, RELATIONSHIPS.get(relationship, relationship), target), " ")
+
+
+def dated(container: object, key: str) -> str:
+    """The date ``container[key]`` as the record marks it: stated (the date), derived (the
+    date and how it was derived) or absent ("not stated", and what places it)."""
+    data = as_dict(container)
+    value = date(data.get(key))
+    derived = [relative_date(e) for e in _extensions(data, key, RELATIVE_DATE)]
+    if value:
+        return f"{value} (derived: {joined(derived, '; ')})" if derived else value
+    if _extensions(data, key, DATA_ABSENT_REASON):
+        return joined(("not stated", *derived), ", ")
+    return ""
+
+
 def period(value: object) -> str:
     data = as_dict(value)
-    start, end = date(data.get("start")), date(data.get("end"))
+    start, end = dated(data, "start"), dated(data, "end")
+    if start.startswith("not stated"):
+        start = f"a date {start}"
+    if end.startswith("not stated"):
+        end = f"a date {end}"
     if start and end:
         return f"from {start} to {end}" if start != end else f"on {start}"
     if start:
@@ -353,7 +404,12 @@ def typed_value(type_name: str, value: object) -> str:
 
 def choice_words(resource: object, prefix: str) -> str:
     suffix, value = choice(resource, prefix)
-    return typed_value(suffix, value) if suffix else ""
+    if suffix in ("DateTime", "Date", "Instant"):
+        return dated(resource, prefix + suffix)
+    if suffix:
+        return typed_value(suffix, value)
+    absent = [key[1:] for key in sorted(as_dict(resource)) if key.startswith("_" + prefix)]
+    return dated(resource, absent[0]) if absent else ""
 
 
 def generic(value: object, depth: int = 0) -> str:

@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
+from fhir_case import kinds
+from fhir_case.dates import dated
 from fhir_case.document import make_document
 from fhir_case.errors import DocumentError, UsageError
+from fhir_case.extensions import RELATIVE_DATE
 from fhir_case.narrative import check_narrative
 from tests.helpers import r4_schema_errors
 
@@ -73,9 +76,10 @@ def test_the_composition_is_a_case_summary_reaching_every_entry(
     composition = document["entry"][0]["resource"]
     by_url = {e["fullUrl"]: e["resource"] for e in document["entry"]}
     patient_url = next(u for u, r in by_url.items() if r["resourceType"] == "Patient")
-    organization_url = next(u for u, r in by_url.items() if r["resourceType"] == "Organization")
     assert composition["subject"]["reference"] == patient_url
-    assert composition["author"][0]["reference"] == organization_url
+    # fhir-case assembles the document; no organization of the source wrote or holds it
+    assert composition["author"] == [{"display": "fhir-case"}]
+    assert "custodian" not in composition
     assert composition["status"] == "final"
     titles = [s["title"] for s in composition["section"]]
     assert titles[:5] == ["Problems", "Procedures", "Medications", "Results", "Imaging"]
@@ -87,7 +91,7 @@ def test_the_composition_is_a_case_summary_reaching_every_entry(
             "Procedures": {"Procedure"},
             "Medications": {"MedicationRequest"},
             "Results": {"Observation", "DiagnosticReport"},
-            "Plan": {"ServiceRequest", "CarePlan", "MedicationRequest"},
+            "Plan": {"ServiceRequest", "CarePlan", "RequestGroup", "MedicationRequest"},
             "Other record entries": {"Encounter", "BodyStructure", "Organization", "Patient"},
             "Imaging": {"Procedure", "Observation", "DiagnosticReport"},
             "Data quality": {"DetectedIssue"},
@@ -104,6 +108,26 @@ def test_the_composition_is_a_case_summary_reaching_every_entry(
             reached.add(url)
             todo.extend(references(by_url[url]))
     assert reached == set(by_url) - {document["entry"][0]["fullUrl"]}
+
+
+def test_the_event_period_keeps_the_mark_of_a_derived_bound(collection: dict[str, Any]) -> None:
+    composition = make_document(collection)["entry"][0]["resource"]
+    period = composition["event"][0]["period"]
+    dates = [
+        found
+        for e in collection["entry"]
+        if e["resource"]["resourceType"] not in kinds.RECORD_META_TYPES
+        if (found := dated(e["resource"]))
+    ]
+    assert period["start"] == min(d for d, _ in dates).isoformat()
+    assert period["end"] == max(d for d, _ in dates).isoformat()
+    for bound in ("start", "end"):
+        marks = period.get("_" + bound, {}).get("extension", [])
+        sources = [m for d, m in dates if d.isoformat() == period[bound]]
+        assert sources, bound
+        # a bound is marked derived exactly when every date it could come from is derived
+        assert bool(marks) == all(sources), bound
+        assert all(m["url"] == RELATIVE_DATE for m in marks)
 
 
 def test_the_document_is_deterministic_and_follows_the_content(collection: dict[str, Any]) -> None:
