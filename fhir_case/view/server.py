@@ -21,6 +21,7 @@ from fhir_case.errors import (
 )
 from fhir_case.narrative import words as w
 from fhir_case.upload.client import FhirClient
+from fhir_case.upload.prepare import is_id, is_resource_type
 
 # Types searched when $everything is not available, with the parameter naming the patient.
 COMPARTMENT_SEARCHES = (
@@ -111,7 +112,8 @@ def _relative_references(value: object) -> Iterable[str]:
         for key, item in value.items():
             if key == "reference" and isinstance(item, str) and not item.startswith("#"):
                 parts = item.split("/_history/")[0].rstrip("/").split("/")
-                if len(parts) >= 2 and parts[-2][:1].isupper():
+                # Only a type and an id: nothing from the server may change a request's URL.
+                if len(parts) >= 2 and is_resource_type(parts[-2]) and is_id(parts[-1]):
                     yield f"{parts[-2]}/{parts[-1]}"
             else:
                 yield from _relative_references(item)
