@@ -28,13 +28,14 @@ from fhir_case.build import (
 )
 from fhir_case.bundle import serialize
 from fhir_case.casefile import default_case_file, load_case
-from fhir_case.fileio import write_all_atomic
+from fhir_case.fileio import write_outputs
 from fhir_case.validation import Validator
 from fhir_case.validation.issues import Issue
 from fhir_case.validation.outcome import layers_not_run
 
 if TYPE_CHECKING:
     from fhir_case.upload import Mode, ServerSettings, UploadReport
+    from fhir_case.view.case import Origin
 
 JSON = dict[str, Any]
 
@@ -73,10 +74,11 @@ class Bundles(Mapping[str, JSON]):
         return layers_not_run(issue for found in self.issues.values() for issue in found)
 
     def write(self, folder: str | Path) -> list[Path]:
-        """Write each bundle to ``folder`` as canonical JSON (byte-identical on every run), each
-        file atomically; returns the paths, in the order of the bundles."""
+        """Write each bundle to ``folder`` as canonical JSON (byte-identical on every run), all
+        or nothing (:class:`~fhir_case.errors.OutputPathError` says what is in the way); returns
+        the paths, in the order of the bundles."""
         files = {Path(folder) / self.file_name(t): serialize(b) for t, b in self.bundles.items()}
-        write_all_atomic(files)
+        write_outputs(files)
         return list(files)
 
 
@@ -115,10 +117,14 @@ def upload_bundle(
     mode: Mode | str = "put",
     verify: bool = True,
     batch: bool = False,
+    max_entries: int | None = None,
     name: str = "bundle",
 ) -> UploadReport:
     """Upload a Bundle to a FHIR R4 server in one transaction, then read every resource back
-    and compare it with what was sent; idempotent (``mode`` ``"put"`` or ``"conditional"``).
+    and compare it with what was sent. ``mode``: ``"put"`` (the bundle's ids) or
+    ``"conditional"`` (by identifier), both idempotent, or ``"create"`` (the server assigns
+    ids). ``max_entries``: send a larger bundle as transactions of at most that many entries
+    (each atomic, the whole not).
 
     ``server``: a base URL, a name (``"local"``, ``"hapi-r4"``) or a
     :class:`~fhir_case.upload.ServerSettings` (for credentials, TLS, timeouts). ``name`` names
@@ -132,7 +138,8 @@ def upload_bundle(
 
     prepared = prepare(bundle, Mode(mode), name)
     with FhirClient(_settings(server)) as client:
-        return Uploader(client, verify=verify, batch=batch).upload(prepared)
+        uploader = Uploader(client, verify=verify, batch=batch, max_entries=max_entries)
+        return uploader.upload(prepared)
 
 
 class Deleted(NamedTuple):
@@ -165,12 +172,13 @@ def fetch_record(server: str | ServerSettings, patient_id: str) -> JSON:
         return fetch_patient_record(client, patient_id).bundle
 
 
-def render_view(bundle: JSON) -> str:
+def render_view(bundle: JSON, origin: Origin | None = None) -> str:
     """The case page of a Bundle (any type) as one self-contained HTML document: inline CSS and
-    SVG, no script, nothing fetched. Pure; never raises on odd content."""
+    SVG, no script, nothing fetched. ``origin`` (:class:`fhir_case.view.case.Origin`) says where
+    the record came from, for the page's header and footer. Pure; never raises on odd content."""
     from fhir_case.view import render_case_view
 
-    return render_case_view(bundle)
+    return render_case_view(bundle, origin)
 
 
 def _settings(server: str | ServerSettings) -> ServerSettings:

@@ -4,12 +4,10 @@ whether the record marks a date as derived (R4's ``cqf-relativeDateTime`` on the
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from fhir_case.extensions import RELATIVE_DATE
 from fhir_case.narrative import words as w
-
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+from fhir_case.narrative.dating import parse_date
 
 # The element that dates each resource type, in order of preference.
 DATE_ELEMENTS = (
@@ -25,18 +23,6 @@ DATE_ELEMENTS = (
     "date",
     "recorded",
 )
-
-
-def parse_date(value: object) -> dt.date | None:
-    """The calendar date of a FHIR date/dateTime; a partial date means its first day."""
-    match = _DATE.match(w.scalar(value))
-    if match is None:
-        return None
-    year, month, day = (int(part) if part else 1 for part in match.groups())
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
 
 
 def period_bounds(value: object) -> tuple[dt.date | None, dt.date | None]:

@@ -24,6 +24,7 @@ from fhir_case.dates import dated, resource_date
 from fhir_case.errors import DocumentError
 from fhir_case.narrative import narrative_for, summary_for
 from fhir_case.narrative import words as w
+from fhir_case.narrative.dating import Resolve
 from fhir_case.narrative.xhtml import XHTML_NS, el
 
 Resource = dict[str, Any]
@@ -170,10 +171,10 @@ def _timestamp(entries: list[dict[str, Any]]) -> str:
     return f"{max(dates).isoformat()}T00:00:00Z"
 
 
-def _section_text(resources: list[Resource]) -> dict[str, str]:
+def _section_text(resources: list[Resource], resolve: Resolve) -> dict[str, str]:
     items = []
     for resource in resources:
-        summary = summary_for(resource)
+        summary = summary_for(resource, resolve)
         items.append(
             el("li", el("b", summary.title), f": {summary.headline}" if summary.headline else None)
         )
@@ -181,7 +182,15 @@ def _section_text(resources: list[Resource]) -> dict[str, str]:
     return {"status": "generated", "div": div}
 
 
+def _resolver(entries: list[dict[str, Any]]) -> Resolve:
+    """A look-up of the entries by fullUrl and by ``Type/id``, for the narratives."""
+    by_key = {e["fullUrl"]: e["resource"] for e in entries}
+    by_key |= {f"{_type(e)}/{w.scalar(e['resource'].get('id'))}": e["resource"] for e in entries}
+    return by_key.get
+
+
 def _sections(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    resolve = _resolver(entries)
     members: dict[str, list[dict[str, Any]]] = {title: [] for title, _ in SECTIONS}
     for entry in entries:
         for title, takes in SECTIONS:
@@ -192,7 +201,7 @@ def _sections(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "title": title,
-            "text": _section_text([e["resource"] for e in members[title]]),
+            "text": _section_text([e["resource"] for e in members[title]], resolve),
             "entry": [{"reference": e["fullUrl"]} for e in members[title]],
         }
         for title in order
@@ -275,11 +284,11 @@ def _composition(
         composition["section"].append(
             {
                 "title": "Other record entries",
-                "text": _section_text([e["resource"] for e in unreached]),
+                "text": _section_text([e["resource"] for e in unreached], _resolver(entries)),
                 "entry": [{"reference": e["fullUrl"]} for e in unreached],
             }
         )
-    composition["text"] = narrative_for(composition)
+    composition["text"] = narrative_for(composition, _resolver(entries))
     return {k: composition[k] for k in ("resourceType", "id", "text")} | {
         k: v for k, v in composition.items() if k not in ("resourceType", "id", "text")
     }

@@ -104,6 +104,7 @@ class CaseParser:
             care_plans=self._each("care_plans", self._care_plan),
             flags=self._each("flags", self._flag),
         )
+        self._refuse_cycles()
         return case
 
     # -- helpers -------------------------------------------------------------------------------
@@ -125,6 +126,28 @@ class CaseParser:
                 first_seen[fact_id] = path
                 self.section_of[fact_id] = section
                 self.raw[fact_id] = item
+
+    def _refuse_cycles(self) -> None:
+        """A fact that follows, is part of, or is derived from itself, directly or round a
+        circle, is an error: no record can say that."""
+        for section, field, meaning in CHAINS:
+            edges: dict[str, list[str]] = {}
+            where: dict[str, Path_] = {}
+            for index, item in enumerate(self.data.get(section, [])):
+                targets = item.get(field)
+                edges[item["id"]] = [targets] if isinstance(targets, str) else list(targets or [])
+                where[item["id"]] = (section, index, field)
+            circle = find_cycle(edges)
+            if circle:
+                shown = " → ".join(f"'{fact}'" for fact in circle)
+                problem = (
+                    f"'{circle[0]}' {meaning} itself"
+                    if len(circle) == 2
+                    else f"{shown}: the '{field}' chain comes back to where it started (circular)"
+                )
+                raise self.locator.error(
+                    where[circle[0]], problem, f"correct '{field}' so that the chain ends"
+                )
 
     def _each(self, section: str, parse: Callable[[dict[str, Any], Path_], T]) -> tuple[T, ...]:
         items = self.data.get(section, [])
@@ -559,8 +582,8 @@ class CaseParser:
             status=value["status"],
             cancer_related=bool(value.get("cancer_related")),
             reasons=reasons,
-            dose=self._quantity(value.get("dose"), (*path, "dose")),
-            rate=self._quantity(value.get("rate"), (*path, "rate")),
+            dose=self._quantity(value.get("dose"), (*path, "dose"), positive="a dose"),
+            rate=self._quantity(value.get("rate"), (*path, "rate"), positive="a rate"),
             dose_basis=value.get("dose_basis"),
             route=self._code(route, (*path, "route")) if route else None,
             timing=self._timing(value["timing"]) or _never(),
@@ -619,9 +642,9 @@ class CaseParser:
             value=observed,
             focus=focus,
             method=self._method(method, (*path, "method")) if method else None,
-            longest=self._quantity(value.get("longest"), (*path, "longest")),
+            longest=self._quantity(value.get("longest"), (*path, "longest"), positive="a size"),
             other=tuple(
-                self._quantity(q, (*path, "other", index)) or _never()
+                self._quantity(q, (*path, "other", index), positive="a size") or _never()
                 for index, q in enumerate(value.get("other", ()))
             ),
             evidence=self._codes(value.get("evidence"), (*path, "evidence")),
@@ -682,9 +705,18 @@ class CaseParser:
                 path, "an observation needs 'code' or 'text'", "name what was observed"
             )
 
-    def _quantity(self, value: dict[str, Any] | None, path: Path_) -> m.Quantity | None:
+    def _quantity(
+        self, value: dict[str, Any] | None, path: Path_, positive: str | None = None
+    ) -> m.Quantity | None:
+        """A quantity; ``positive`` names what must be more than 0 (a dose, a size)."""
         if value is None:
             return None
+        if positive and not value["value"] > 0:
+            raise self.locator.error(
+                (*path, "value"),
+                f"{positive} of {value['value']} {value['unit']}: {positive} must be more than 0",
+                "give the value the source states, or leave the fact out",
+            )
         problem = check_unit(value["unit"])
         if problem is not None:
             meant = suggest(value["unit"])
@@ -764,6 +796,44 @@ class CaseParser:
             detail=value["detail"],
             quotes=self._quotes(value["quote"], (*path, "quote")),
         )
+
+
+# Fields that chain facts of one section; a chain must not come back to where it started.
+CHAINS = (
+    ("organizations", "part_of", "is part of"),
+    ("medications", "prior", "follows"),
+    ("observations", "derived_from", "is derived from"),
+    ("conditions", "related_primary", "is related to"),
+)
+
+
+def find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
+    """A circle in a graph, as the facts on it with the first one repeated at the end."""
+    done: set[str] = set()
+    for start in edges:
+        if start in done:
+            continue
+        path: list[str] = []
+        on_path: set[str] = set()
+        stack: list[tuple[str, int]] = [(start, 0)]
+        while stack:
+            node, next_edge = stack.pop()
+            if next_edge == 0:
+                path.append(node)
+                on_path.add(node)
+            targets = edges.get(node, [])
+            if next_edge < len(targets):
+                stack.append((node, next_edge + 1))
+                target = targets[next_edge]
+                if target in on_path:
+                    return [*path[path.index(target) :], target]
+                if target not in done:
+                    stack.append((target, 0))
+            else:
+                path.pop()
+                on_path.discard(node)
+                done.add(node)
+    return None
 
 
 def _relationship(direction: str, target_path: str) -> m.Relationship:

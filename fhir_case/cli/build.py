@@ -10,6 +10,7 @@ from typing import Any
 
 from fhir_case.api import Bundles, build_case
 from fhir_case.build import OUTPUT_TYPES
+from fhir_case.fileio import check_output_folder
 from fhir_case.validation.outcome import incomplete_note, issue_line, summary
 
 
@@ -41,6 +42,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output_folder(args.out, "--out")  # before the work, not after it
     bundles = build_case(args.case_file, types=args.types or OUTPUT_TYPES)
     paths = bundles.write(args.out)
     for path, (bundle_type, bundle) in zip(paths, bundles.items(), strict=True):

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fhir_case.errors import InputFileError
+from fhir_case.safeinput import read_resource
 from fhir_case.validation import Validator
 from fhir_case.validation.issues import Issue
 from fhir_case.validation.outcome import incomplete_note, issue_line, operation_outcome, summary
@@ -89,25 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
 def read_json(path: Path) -> dict[str, Any]:
     """A JSON object from a file, or an InputFileError naming the file (and line and column)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as error:
-        raise InputFileError(f"{path}: no such file") from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputFileError(f"{path}: cannot read the file: {error}") from error
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputFileError(
-            f"{path}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}. "
-            "Fix the JSON syntax at that position"
-        ) from error
-    if not isinstance(data, dict):
-        raise InputFileError(
-            f"{path}: expected a FHIR resource (a JSON object with resourceType), "
-            f"found a JSON {type(data).__name__}"
-        )
-    return data
+    return read_resource(path)
 
 
 def _json_report(results: list[tuple[Path, list[Issue]]]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from fhir_case.casefile.model import Case
 from fhir_case.narrative import narrative_for
 from fhir_case.record.common import JSON, Record
 from fhir_case.record.conditions import condition, tumor
+from fhir_case.record.ids import full_url
 from fhir_case.record.medications import cycle_group, cycle_key, medication_request
 from fhir_case.record.observations import age, observation
 from fhir_case.record.parties import encounter, organization, patient
@@ -43,8 +44,10 @@ def build_resource_dicts(case: Case) -> list[JSON]:
     resources += [detected_issue(record, item) for item in case.flags]
     resources = [record.identified(resource) for resource in resources]
     resources.append(provenance(record, resources))
-    # Every resource carries a narrative that states its own content (dom-6, and for people).
-    return [with_text(resource, narrative_for(resource)) for resource in resources]
+    # Every resource carries a narrative that states its own content (dom-6, and for people);
+    # it names what a reference points to from the target itself (hence the look-up).
+    by_url = {full_url(resource["id"]): resource for resource in resources}
+    return [with_text(resource, narrative_for(resource, by_url.get)) for resource in resources]
 
 
 def with_text(resource: JSON, text: JSON) -> JSON:

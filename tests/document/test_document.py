@@ -18,6 +18,7 @@ from fhir_case.document import make_document
 from fhir_case.errors import DocumentError, UsageError
 from fhir_case.extensions import RELATIVE_DATE
 from fhir_case.narrative import check_narrative
+from tests.derived import derived_dates
 from tests.helpers import r4_schema_errors
 
 UUID_URN = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -198,3 +199,55 @@ def test_a_bundle_that_cannot_make_a_document_is_a_clear_error(
         make_document(fixture_collection)
     assert message in str(caught.value)
     assert isinstance(caught.value, UsageError) and caught.value.exit_code == 2
+
+
+def _section_items(composition: dict[str, Any]) -> dict[str, str]:
+    """Each section entry's line in the section narrative, by the entry's reference."""
+    items = {}
+    for section in composition["section"]:
+        lines = re.findall(r"<li>(.*?)</li>", section["text"]["div"])
+        assert len(lines) == len(section["entry"]), section["title"]
+        for entry, line in zip(section["entry"], lines, strict=True):
+            items[entry["reference"]] = re.sub(r"<[^>]+>", "", line)
+    return items
+
+
+def test_every_tumor_size_is_listed_with_its_dimensions_in_the_composition(
+    collection: dict[str, Any],
+) -> None:
+    document = make_document(collection)
+    items = _section_items(document["entry"][0]["resource"])
+    sizes = [
+        e
+        for e in document["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+        and "21889-1" in json.dumps(e["resource"].get("code"))
+    ]
+    assert sizes
+    for entry in sizes:
+        values = [c["valueQuantity"] for c in entry["resource"]["component"]]
+        units = {v["code"] for v in values}
+        expected = (
+            " × ".join(str(v["value"]) for v in values) + f" {units.pop()}"
+            if len(units) == 1
+            else " × ".join(f"{v['value']} {v['code']}" for v in values)
+        )
+        assert expected in items[entry["fullUrl"]], items[entry["fullUrl"]]
+
+
+def test_the_composition_marks_derived_dates(collection: dict[str, Any]) -> None:
+    document = make_document(collection)
+    composition = document["entry"][0]["resource"]
+    items = _section_items(composition)
+    by_url = {e["fullUrl"]: e["resource"] for e in collection["entry"]}
+    derived = [(u, d) for u, r in by_url.items() for d in derived_dates(r)]
+    for url, date in derived:
+        assert f"about {date}" in items[url], items[url]
+    # the period of care, in the Composition's narrative, says "about" of a derived bound
+    period = composition["event"][0]["period"]
+    row = re.search(r"<th>Period of care</th><td>([^<]*)</td>", composition["text"]["div"])
+    assert row is not None
+    for bound in ("start", "end"):
+        marked = "_" + bound in period
+        assert (f"about {period[bound]}" in row[1]) == marked, (row[1], bound)
+        assert period[bound] in row[1]
