@@ -25,6 +25,7 @@ FhirCaseError
     RequestRejectedError       the server rejected a request (other 4xx), with its OperationOutcome
       TransactionRejectedError   a transaction was rejected as a whole; names the failing entries
     ServerFaultError           the server failed (5xx) and retrying did not help
+  LocalServerError           the local demo server cannot be installed, started or stopped
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ class PackageNotFoundError(PackageError):
     def __init__(self, ref: object, cache_root: Path | str, needed_by: object = None) -> None:
         self.ref = str(ref)
         self.cache_root = str(cache_root)
+        self.needed_by = None if needed_by is None else str(needed_by)
         why = f" (needed by {needed_by})" if needed_by is not None else ""
         super().__init__(
             f"FHIR package {self.ref}{why} is not installed in {self.cache_root}. "
@@ -176,3 +178,7 @@ class TransactionRejectedError(RequestRejectedError):
 
 class ServerFaultError(FhirServerError):
     """The server failed (5xx) and retrying, where it was safe, did not help."""
+
+
+class LocalServerError(FhirCaseError):
+    """The local demo server (``fhir-case server``) cannot be installed, started or stopped."""

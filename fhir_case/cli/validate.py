@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from fhir_case.safeinput import read_resource
-from fhir_case.validation import Validator, has_errors
+from fhir_case.validation import Validator
 from fhir_case.validation.issues import Issue
-from fhir_case.validation.outcome import issue_line, operation_outcome, summary
+from fhir_case.validation.outcome import incomplete_note, issue_line, operation_outcome, summary
+
+# Exit status when no error was found but a layer could not run (its FHIR packages are missing).
+INCOMPLETE = 3
 
 
 def register(subparsers: Any) -> None:
@@ -20,7 +24,8 @@ def register(subparsers: Any) -> None:
         description="Validate FHIR R4 JSON files with every layer: structure (R4B models), "
         "the official R4 JSON Schema, bundle rules, StructureDefinition rules of the base types "
         "and claimed profiles, and terminology (code register, UCUM). Exit status: 0 without "
-        "errors, 1 with errors, 2 when a file cannot be read.",
+        "errors, 1 with errors, 2 when a file cannot be read, 3 when no error was found but a "
+        "layer could not run (its FHIR packages are not installed; the output says which).",
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="JSON file(s)")
     parser.add_argument(
@@ -71,9 +76,15 @@ def run(args: argparse.Namespace) -> int:
     else:
         for path, issues in results:
             for issue in issues:
-                print(issue_line(issue))
+                if not issue.layer_did_not_run:  # said once, below
+                    print(issue_line(issue, path))
             print(f"{path}: {summary(issues)}")
-    return 1 if any(has_errors(issues) for _, issues in results) else 0
+    note = incomplete_note(issue for _, issues in results for issue in issues)
+    if note:
+        print(f"fhir-case validate: {note}", file=sys.stderr)
+    if any(issue.is_data_error for _, issues in results for issue in issues):
+        return 1
+    return INCOMPLETE if note else 0
 
 
 def read_json(path: Path) -> dict[str, Any]:

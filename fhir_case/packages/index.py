@@ -68,8 +68,8 @@ class PackageSet:
                     raise PackageNotFoundError(
                         f"{name}#{version}", cache.root, needed_by=package.ref
                     ) from error
-            if not queue and with_core and all(ref.name != R4_CORE.name for ref in seen):
-                queue.append(cache.get(R4_CORE))
+        if with_core and all(ref.name != R4_CORE.name for ref in seen):
+            ordered.append(cache.get(R4_CORE))  # it depends on nothing
         # Core definitions last: a profile package never shadows core by accident.
         ordered.sort(key=lambda p: p.ref.name == R4_CORE.name)
         return cls(ordered)

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fhir_case.errors import PackageNotFoundError
-from fhir_case.validation.issues import Issue
+from fhir_case.validation.issues import LAYERS, NOT_RUN, Issue
 from fhir_case.validation.memo import Memo, digest
 
 if TYPE_CHECKING:
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Issue", "PackageFindings", "Validator", "has_errors", "validate"]
 
-LAYERS = ("structure", "schema", "bundle", "profile", "terminology")
 _SEVERITIES = ("fatal", "error", "warning", "information")
 _NUMBER = re.compile(r"(\d+)")
 ENTRY_MEMO_SIZE = 4096
@@ -127,7 +126,7 @@ class Validator:
         for resource, where in _entry_resources(data, location):
             issues += _remembered(self._schema_checked, self._own_schema_issues, resource, where)
         if self._schemas is None:
-            issues.append(self._did_not_run("schema", "the official R4 JSON Schema", location))
+            issues.append(self._did_not_run("schema", location, data))
         issues += self._profile_issues(data, location)
         return PackageFindings(issues, schema_ran=self._schemas is not None)
 
@@ -195,21 +194,29 @@ class Validator:
         from fhir_case.validation.profiles import check_resource
 
         if self._context is None:
-            return [self._did_not_run("profile", "the StructureDefinition rules", root)]
+            return [self._did_not_run("profile", root, data)]
         checked = data if self.profiles else _without_claimed_profiles(data)
         return check_resource(checked, root, self._context)
 
-    def _did_not_run(self, layer: str, what: str, root: str) -> Issue:
-        missing = self._package_problem.ref if self._package_problem else "hl7.fhir.r4.core#4.0.1"
+    def _did_not_run(self, layer: str, root: str, data: dict[str, Any]) -> Issue:
+        from fhir_case.packages import R4_CORE
+        from fhir_case.packages.known import packages_for
+
+        problem = self._package_problem
+        missing = problem.ref if problem else str(R4_CORE)
+        why = f" (needed by {problem.needed_by})" if problem and problem.needed_by else ""
+        where = f" in {problem.cache_root}" if problem else ""
+        needed = [missing]
+        if missing == str(R4_CORE):  # the packages of the claimed profiles bring R4 core along
+            needed = packages_for(_claimed_profiles(data)) or needed
         return Issue(
             root,
             "error",
             layer,
-            f"The {layer} layer did not run: {what} come from FHIR packages, and "
-            f"{self._package_problem}",
-            f"fhir-case packages install {missing} (or fhir-case packages install "
-            "PATH/TO/the-package.tgz), then validate again",
-            "not-supported",
+            f"The {layer} layer did not run: it needs the FHIR package {missing}{why}, which is "
+            f"not installed{where}",
+            f"fhir-case packages install {' '.join(needed)}",
+            NOT_RUN,
         )
 
 
@@ -253,6 +260,18 @@ def _entry_resources(data: dict[str, Any], root: str) -> Iterator[tuple[dict[str
         for index, entry in enumerate(data["entry"]):
             if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
                 yield entry["resource"], f"{root}.entry[{index}].resource"
+
+
+def _claimed_profiles(data: dict[str, Any]) -> set[str]:
+    """The profiles a resource claims in ``meta.profile``, with those of a Bundle's entries."""
+    resources = [data, *(resource for resource, _ in _entry_resources(data, ""))]
+    claimed: set[str] = set()
+    for resource in resources:
+        meta = resource.get("meta")
+        profiles = meta.get("profile") if isinstance(meta, dict) else None
+        if isinstance(profiles, list):
+            claimed |= {url for url in profiles if isinstance(url, str)}
+    return claimed
 
 
 def _without_claimed_profiles(data: dict[str, Any]) -> dict[str, Any]:
