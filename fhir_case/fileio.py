@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from fhir_case.errors import UsageError
+
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
@@ -59,3 +61,30 @@ def replace_dir_atomic(target: Path, populate: Callable[[Path], None]) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def write_folder_atomic(
+    target: Path, files: Mapping[str, bytes], replaceable: Callable[[Path], bool]
+) -> None:
+    """Make ``target`` a folder holding exactly ``files`` (relative path -> bytes), all at once.
+
+    An existing ``target`` is replaced only when it is empty or ``replaceable(target)`` says it
+    holds an earlier output of the same kind; anything else is refused, so that no folder of
+    the user's is lost.
+    """
+    if target.exists() or target.is_symlink():
+        if not target.is_dir():
+            raise UsageError(f"{target}: exists and is not a folder; choose another --out")
+        if any(target.iterdir()) and not replaceable(target):
+            raise UsageError(
+                f"{target}: the folder is not empty and does not hold an earlier export, so it "
+                "is left as it is; choose a new or empty folder for --out"
+            )
+
+    def populate(folder: Path) -> None:
+        for relative, data in sorted(files.items()):
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+
+    replace_dir_atomic(target, populate)

@@ -16,6 +16,7 @@ from typing import NoReturn
 from fhir_case import __version__
 from fhir_case.cli import build
 from fhir_case.cli import delete as delete_command  # issue 4: upload
+from fhir_case.cli import export as export_command  # issue 13: export
 from fhir_case.cli import packages as packages_cli
 from fhir_case.cli import upload as upload_command  # issue 4: upload
 from fhir_case.cli import validate as validate_cli
@@ -23,7 +24,15 @@ from fhir_case.cli import view as view_command  # issue 5: case view
 from fhir_case.errors import FhirCaseError
 
 # Each module adds its subcommand with ``register(subparsers)`` and sets ``func`` on its parser.
-SUBCOMMANDS = (build, packages_cli, validate_cli, upload_command, delete_command, view_command)
+SUBCOMMANDS = (
+    build,
+    packages_cli,
+    validate_cli,
+    export_command,
+    upload_command,
+    delete_command,
+    view_command,
+)
 
 
 def make_parser() -> argparse.ArgumentParser:

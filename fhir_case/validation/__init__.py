@@ -177,7 +177,7 @@ class Validator:
         try:
             specs = self.package_specs
             if specs is None:
-                specs = tuple(_installed_specs(self.package_cache))
+                specs = tuple(installed_package_specs(self.package_cache))
             context = ProfileContext.load(
                 specs, cache=self.package_cache, rule_cache=self.rule_cache
             )
@@ -237,7 +237,7 @@ def has_errors(issues: Iterable[Issue]) -> bool:
     return any(issue.is_error for issue in issues)
 
 
-def _installed_specs(package_cache: PackageCache | None) -> list[str]:
+def installed_package_specs(package_cache: PackageCache | None = None) -> list[str]:
     """``NAME#VERSION`` of every package in the cache, the newest version of each name."""
     from fhir_case.packages import PackageCache
 
