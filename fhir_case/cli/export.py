@@ -70,9 +70,13 @@ def run(args: argparse.Namespace) -> int:
         bundle, source, PackageSet.load(specs), canonical=args.canonical or DEFAULT_CANONICAL
     )
     write_folder_atomic(args.out, files, _earlier_fsh)
-    instances = sum(data.count(b"\nInstance: ") + data.startswith(b"Instance: ") for data in files.values())
-    print(f"wrote {args.out}: a SUSHI project with {instances} FSH instances; compile it with "
-          f"`sushi build {args.out}`")
+    instances = sum(
+        data.count(b"\nInstance: ") + data.startswith(b"Instance: ") for data in files.values()
+    )
+    print(
+        f"wrote {args.out}: a SUSHI project with {instances} FSH instances; compile it with "
+        f"`sushi build {args.out}`"
+    )
     return 0
 
 

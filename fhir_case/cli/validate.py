@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from fhir_case.errors import InputFileError
 from fhir_case.validation import Validator, has_errors
 from fhir_case.validation.issues import Issue
-from fhir_case.validation.outcome import issue_line, operation_outcome, summary
+from fhir_case.validation.outcome import (
+    NO_ISSUES,
+    counted,
+    issue_line,
+    operation_outcome,
+    outcome_issue,
+    severity,
+    summary,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -62,18 +72,113 @@ def _positive(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    documents = [(path, read_json(path)) for path in args.files]
+    from fhir_case.validation.ndjson import is_ndjson, ndjson_paths
+
+    exported = ndjson_paths(path for path in args.files if is_ndjson(path))
+    documents = [(path, read_json(path)) for path in args.files if not is_ndjson(path)]
     validator = Validator(args.package, profiles=args.profile_check)
     found = validator.validate_many([data for _, data in documents], args.jobs)
     results = list(zip((path for path, _ in documents), found, strict=True))
-    if args.format == "json":
-        print(json.dumps(_json_report(results), indent=2))
-    else:
-        for path, issues in results:
-            for issue in issues:
-                print(issue_line(issue))
-            print(f"{path}: {summary(issues)}")
-    return 1 if any(has_errors(issues) for _, issues in results) else 0
+    if args.format == "json" and len(results) == 1 and not exported:
+        print(json.dumps(operation_outcome(results[0][1]), indent=2))
+        return 1 if has_errors(results[0][1]) else 0
+    report = JsonReport() if args.format == "json" else TextReport()
+    for path, issues in results:
+        report.file(path, issues)
+    if exported:
+        from fhir_case.validation.ndjson import FileDone, validate_export
+
+        jobs = args.jobs or os.cpu_count() or 1
+        for item in validate_export(exported, validator, jobs):
+            if isinstance(item, FileDone):
+                report.file_done(item.path, item.resources)
+            else:
+                report.line(item.path, item.line, item.issues)
+    report.close()
+    return 1 if report.errors else 0
+
+
+class TextReport:
+    """One line per issue (``file:line:`` first for NDJSON), then a summary per file."""
+
+    def __init__(self) -> None:
+        self.errors = 0
+        self._counts: Counter[str] = Counter()
+
+    def file(self, path: Path, issues: list[Issue]) -> None:
+        for issue in issues:
+            print(issue_line(issue))
+        self.errors += sum(issue.is_error for issue in issues)
+        print(f"{path}: {summary(issues)}")
+
+    def line(self, path: Path, line: int, issues: list[Issue]) -> None:
+        for issue in issues:
+            print(f"{path}:{line}: {issue_line(issue)}")
+        self.errors += sum(issue.is_error for issue in issues)
+        self._counts.update(severity(issue) for issue in issues)
+
+    def file_done(self, path: Path, resources: int) -> None:
+        noun = "resource" if resources == 1 else "resources"
+        print(f"{path}: {resources} {noun}, {counted(self._counts)}")
+        self._counts = Counter()
+
+    def close(self) -> None:
+        pass
+
+
+class JsonReport:
+    """A Bundle of OperationOutcomes, one per file, written as it goes (NDJSON issues carry
+    their line in the core extension ``operationoutcome-issue-line``)."""
+
+    def __init__(self) -> None:
+        self.errors = 0
+        self._entries = 0
+        self._issues = 0
+        self._open_file = False
+        print('{"resourceType": "Bundle", "type": "collection", "entry": [')
+
+    def file(self, path: Path, issues: list[Issue]) -> None:
+        self._open(path)
+        for issue in issues:
+            self._issue(outcome_issue(issue))
+        self.errors += sum(issue.is_error for issue in issues)
+        self._close_file()
+
+    def line(self, path: Path, line: int, issues: list[Issue]) -> None:
+        if not self._open_file:
+            self._open(path)
+        for issue in issues:
+            self._issue(outcome_issue(issue, line))
+        self.errors += sum(issue.is_error for issue in issues)
+
+    def file_done(self, path: Path, resources: int) -> None:
+        if not self._open_file:
+            self._open(path)
+        self._close_file()
+
+    def close(self) -> None:
+        print("]}")
+
+    def _open(self, path: Path) -> None:
+        separator = "," if self._entries else ""
+        uri = json.dumps(path.resolve().as_uri())
+        print(
+            f'{separator}{{"fullUrl": {uri}, "resource": {{"resourceType": "OperationOutcome", '
+            '"issue": ['
+        )
+        self._entries += 1
+        self._issues = 0
+        self._open_file = True
+
+    def _issue(self, issue: dict[str, Any]) -> None:
+        print(("," if self._issues else "") + json.dumps(issue, ensure_ascii=False))
+        self._issues += 1
+
+    def _close_file(self) -> None:
+        if self._issues == 0:
+            self._issue(NO_ISSUES)
+        print("]}}")
+        self._open_file = False
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -97,16 +202,3 @@ def read_json(path: Path) -> dict[str, Any]:
             f"found a JSON {type(data).__name__}"
         )
     return data
-
-
-def _json_report(results: list[tuple[Path, list[Issue]]]) -> dict[str, Any]:
-    if len(results) == 1:
-        return operation_outcome(results[0][1])
-    return {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [
-            {"fullUrl": path.resolve().as_uri(), "resource": operation_outcome(issues)}
-            for path, issues in results
-        ],
-    }

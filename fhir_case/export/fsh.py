@@ -112,7 +112,9 @@ def _aliases(resources: Sequence[Exported]) -> dict[str, str]:
     for system in systems:
         alias = KNOWN_ALIASES.get(system)
         if alias is None:
-            stem = "$" + (_ALIAS_TEXT.sub("-", system.rstrip("/").split("/")[-1]).strip("-.") or "cs")
+            stem = "$" + (
+                _ALIAS_TEXT.sub("-", system.rstrip("/").split("/")[-1]).strip("-.") or "cs"
+            )
             alias, number = stem, 2
             while alias in taken:
                 alias, number = f"{stem}-{number}", number + 1
@@ -178,8 +180,12 @@ class _Writer:
             if isinstance(value, list):
                 many = len(value) > 1
                 for index, item in enumerate(value):
-                    extra = extras[index] if isinstance(extras, list) and index < len(extras) else None
-                    lines += self._element(f"{path}[{index}]" if many else path, cls, key, item, extra)
+                    extra = (
+                        extras[index] if isinstance(extras, list) and index < len(extras) else None
+                    )
+                    lines += self._element(
+                        f"{path}[{index}]" if many else path, cls, key, item, extra
+                    )
             else:
                 lines += self._element(path, cls, key, value, extras)
         return lines
@@ -194,7 +200,9 @@ class _Writer:
             else:
                 lines += self._complex(path, locations.step_class(owner, key, value), value)
         elif value is not None:
-            lines.append(f"* {path} = {_literal(locations.primitive_type(owner, key), value, path)}")
+            lines.append(
+                f"* {path} = {_literal(locations.primitive_type(owner, key), value, path)}"
+            )
         if isinstance(extras, dict):  # the primitive's id and extensions
             lines += self._object(extras, locations.model_class("Element"), f"{path}.")
         return lines

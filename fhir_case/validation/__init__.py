@@ -121,7 +121,7 @@ class Validator:
         and profile (StructureDefinitions). They need no R4B models."""
         if not _has_type(data):
             return PackageFindings([], schema_ran=False)  # the structure layer says what is wrong
-        self._load()
+        self.load()
         location = _location(data)
         issues = self._own_schema_issues(data, location)
         for resource, where in _entry_resources(data, location):
@@ -162,10 +162,11 @@ class Validator:
         """``validate`` for each document, on up to ``jobs`` CPUs (default: all of them)."""
         from fhir_case.validation.batch import validate_all
 
-        self._load()  # once, before the workers start
+        self.load()  # once, before the workers start
         return validate_all(self.validate, documents, jobs or os.cpu_count() or 1)
 
-    def _load(self) -> None:
+    def load(self) -> None:
+        """Load the packages and rules (once); done before forking workers that share them."""
         if self._loaded:
             return
         self._loaded = True
