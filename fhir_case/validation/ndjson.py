@@ -168,6 +168,17 @@ def validate_export(
 
 def _checked(chunks: list[Chunk], checker: _ChunkChecker, jobs: int) -> Iterator[ChunkResult]:
     checker.validator.load()
+    gc.freeze()  # the loaded rules and models: never garbage, and shared with forked workers
+    enabled = gc.isenabled()
+    gc.enable()  # checking a resource leaves garbage in reference cycles
+    try:
+        yield from _share(chunks, checker, jobs)
+    finally:
+        if not enabled:
+            gc.disable()
+
+
+def _share(chunks: list[Chunk], checker: _ChunkChecker, jobs: int) -> Iterator[ChunkResult]:
     if jobs < 2 or len(chunks) < 2 or not hasattr(os, "fork"):
         yield from map(checker, chunks)
         return
@@ -175,7 +186,6 @@ def _checked(chunks: list[Chunk], checker: _ChunkChecker, jobs: int) -> Iterator
 
     global _CHECKER
     _CHECKER = checker
-    gc.freeze()  # the loaded rules and models stay shared with the workers, untouched
     try:
         with multiprocessing.get_context("fork").Pool(min(jobs, len(chunks))) as pool:
             yield from pool.imap(_check_in_worker, chunks)
@@ -204,7 +214,6 @@ class _ChunkChecker:
             resources += resource is not None
             if issues:
                 found.append(LineIssues(chunk.path, number, issues))
-        gc.collect(0)  # what a resource's check leaves in reference cycles
         return ChunkResult(chunk, resources, found)
 
     def check_line(self, text: bytes | str) -> tuple[dict[str, Any] | None, list[Issue]]:

@@ -32,7 +32,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SUSHI = Path(
-    os.environ.get("FHIR_CASE_SUSHI", ROOT / ".test-env" / "sushi" / "node_modules" / ".bin" / "sushi")
+    os.environ.get(
+        "FHIR_CASE_SUSHI", ROOT / ".test-env" / "sushi" / "node_modules" / ".bin" / "sushi"
+    )
 )
 TIMEOUT = 300.0
 
