@@ -184,6 +184,7 @@ def _share(chunks: list[Chunk], checker: _ChunkChecker, jobs: int) -> Iterator[C
         return
     import multiprocessing
 
+    _warm_up(checker, chunks)
     global _CHECKER
     _CHECKER = checker
     try:
@@ -194,6 +195,15 @@ def _share(chunks: list[Chunk], checker: _ChunkChecker, jobs: int) -> Iterator[C
 
 
 _CHECKER: _ChunkChecker | None = None
+
+
+def _warm_up(checker: _ChunkChecker, chunks: list[Chunk]) -> None:
+    """Check the first line of each file here, before forking: the R4B model classes and the
+    rules of its resource type are then built once, for every worker, instead of in each."""
+    for chunk in chunks:
+        if chunk.first_line == 1:
+            for _, _, text in _lines(chunk.path, chunk.offset, 1, 1):
+                checker.check_line(text)
 
 
 def _check_in_worker(chunk: Chunk) -> ChunkResult:
