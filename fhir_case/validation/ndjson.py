@@ -49,6 +49,7 @@ SUFFIX = ".ndjson"
 CHUNK_LINES = 500
 MAX_LINE_BYTES = 64 * 1024 * 1024
 _READ = 1024 * 1024
+_FLATTER = "FHIR resources are never this deep: check how the line was made"
 
 
 @dataclass(frozen=True)
@@ -228,55 +229,58 @@ class _ChunkChecker:
 
     def check_line(self, text: bytes | str) -> tuple[dict[str, Any] | None, list[Issue]]:
         """The resource of a line (None when there is none) and its issues."""
-        if isinstance(text, str):  # a problem found while reading the line
-            return None, [_line_issue(text, "fix the line, or remove it")]
-        if not text.strip():
-            return None, [
-                _line_issue(
-                    "Empty line: NDJSON holds one resource per line", "remove the line", "warning"
-                )
-            ]
+        data = _parse(text)
+        if isinstance(data, Issue):
+            return None, [data]
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            return None, [
-                _line_issue(
-                    f"Not valid JSON (column {error.colno}): {error.msg}",
-                    "write the resource as one JSON object on one line",
+            issues = self.validator.validate(data) + list(_references(data, self.index))
+        except RecursionError:
+            return None, [_line_issue("The resource is nested too deeply to check", _FLATTER)]
+        key = _key_of(data)
+        if key is not None and self.index.count(key) > 1:
+            issues.append(
+                Issue(
+                    key.partition("/")[0],
+                    "error",
+                    LAYER,
+                    f"{key} occurs more than once in the export",
+                    "give each resource its own id (or keep one copy)",
+                    "duplicate",
                 )
-            ]
-        except (UnicodeDecodeError, RecursionError) as error:
-            problem = "not UTF-8" if isinstance(error, UnicodeDecodeError) else "nested too deeply"
-            return None, [_line_issue(f"The line is {problem}", "write the resource as UTF-8 JSON")]
-        if not isinstance(data, dict):
-            return None, [
-                _line_issue(
-                    f"Expected a FHIR resource (a JSON object), found a JSON {type(data).__name__}",
-                    "write one resource per line",
-                )
-            ]
-        issues = self.validator.validate(data)
-        resource_type, resource_id = data.get("resourceType"), data.get("id")
-        if isinstance(resource_type, str):
-            issues += [
-                dataclasses.replace(issue, layer=LAYER)
-                for issue in check_references(data, resource_type, self.index)
-            ]
-            if (
-                isinstance(resource_id, str)
-                and self.index.count(f"{resource_type}/{resource_id}") > 1
-            ):
-                issues.append(
-                    Issue(
-                        resource_type,
-                        "error",
-                        LAYER,
-                        f"{resource_type}/{resource_id} occurs more than once in the export",
-                        "give each resource its own id (or keep one copy)",
-                        "duplicate",
-                    )
-                )
+            )
         return data, issues
+
+
+def _parse(text: bytes | str) -> dict[str, Any] | Issue:
+    """The JSON object on a line, or the issue that says why there is none."""
+    if isinstance(text, str):  # a problem found while reading the line
+        return _line_issue(text, "fix the line, or remove it")
+    if not text.strip():
+        return _line_issue("Empty line: NDJSON holds one resource per line", "remove it", "warning")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        return _line_issue(
+            f"Not valid JSON (column {error.colno}): {error.msg}",
+            "write the resource as one JSON object on one line",
+        )
+    except UnicodeDecodeError:
+        return _line_issue("The line is not UTF-8", "write the resource as UTF-8")
+    except RecursionError:
+        return _line_issue("The line is nested too deeply", _FLATTER)
+    if not isinstance(data, dict):
+        return _line_issue(
+            f"Expected a FHIR resource (a JSON object), found a JSON {type(data).__name__}",
+            "write one resource per line",
+        )
+    return data
+
+
+def _references(resource: dict[str, Any], index: ExportIndex) -> Iterator[Issue]:
+    resource_type = resource.get("resourceType")
+    if isinstance(resource_type, str):
+        for issue in check_references(resource, resource_type, index):
+            yield dataclasses.replace(issue, layer=LAYER)
 
 
 def _line_issue(message: str, hint: str, severity: Any = "error") -> Issue:
@@ -285,15 +289,12 @@ def _line_issue(message: str, hint: str, severity: Any = "error") -> Issue:
 
 def _key(text: bytes | str) -> str | None:
     """``Type/id`` of the resource on a line, when it has both."""
-    if isinstance(text, str) or not text.strip():
-        return None
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    resource_type, resource_id = data.get("resourceType"), data.get("id")
+    data = _parse(text)
+    return None if isinstance(data, Issue) else _key_of(data)
+
+
+def _key_of(resource: dict[str, Any]) -> str | None:
+    resource_type, resource_id = resource.get("resourceType"), resource.get("id")
     if isinstance(resource_type, str) and isinstance(resource_id, str):
         return f"{resource_type}/{resource_id}"
     return None
