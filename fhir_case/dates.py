@@ -1,13 +1,13 @@
-"""Dates read from resources: FHIR date, dateTime and Period values as ``datetime.date``."""
+"""Dates read from resources: FHIR date, dateTime and Period values as ``datetime.date``, and
+whether the record marks a date as derived (R4's ``cqf-relativeDateTime`` on the primitive)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
+from fhir_case.extensions import RELATIVE_DATE
 from fhir_case.narrative import words as w
-
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+from fhir_case.narrative.dating import parse_date
 
 # The element that dates each resource type, in order of preference.
 DATE_ELEMENTS = (
@@ -25,34 +25,40 @@ DATE_ELEMENTS = (
 )
 
 
-def parse_date(value: object) -> dt.date | None:
-    """The calendar date of a FHIR date/dateTime; a partial date means its first day."""
-    match = _DATE.match(w.scalar(value))
-    if match is None:
-        return None
-    year, month, day = (int(part) if part else 1 for part in match.groups())
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
-
-
 def period_bounds(value: object) -> tuple[dt.date | None, dt.date | None]:
     data = w.as_dict(value)
     return parse_date(data.get("start")), parse_date(data.get("end"))
 
 
-def resource_date(resource: object) -> dt.date | None:
-    """When a resource happened: its effective, performed, onset… date or period start."""
+def derivation(container: object, key: str) -> list[w.JsonDict]:
+    """The ``cqf-relativeDateTime`` extensions that mark ``container[key]`` as derived."""
+    primitive = w.as_dict(w.as_dict(container).get("_" + key))
+    return [
+        extension
+        for extension in map(w.as_dict, w.as_list(primitive.get("extension")))
+        if extension.get("url") == RELATIVE_DATE
+    ]
+
+
+def dated(resource: object) -> tuple[dt.date, list[w.JsonDict]] | None:
+    """When a resource happened (its effective, performed, onset… date or period start) and
+    the marks that say the date is derived (none when the source states it)."""
     data = w.as_dict(resource)
     for element in DATE_ELEMENTS:
         suffix, value = w.choice(data, element)
+        key = element + suffix
         if not suffix and element in data:
-            suffix, value = "", data[element]
+            key, value = element, data[element]
         if isinstance(value, dict):
-            start, end = period_bounds(value)
-            if start or end:
-                return start or end
+            for end in ("start", "end"):
+                if (found := parse_date(value.get(end))) is not None:
+                    return found, derivation(value, end)
         elif (found := parse_date(value)) is not None:
-            return found
+            return found, derivation(data, key)
     return None
+
+
+def resource_date(resource: object) -> dt.date | None:
+    """When a resource happened: its effective, performed, onset… date or period start."""
+    found = dated(resource)
+    return found[0] if found else None

@@ -1,11 +1,13 @@
 """A FHIR document from a collection: a ``document`` Bundle led by a case-summary Composition.
 
-The Composition (subject: the Patient; author: the Organization) sorts every resource into a
-section (problems, procedures, medications, results, imaging, plan, data quality, source) with
-a generated narrative, so every entry is reachable from it. The document meets the R4 Bundle's
-document rules: bdl-9 (an identifier with system and value), bdl-10 (a timestamp) and bdl-11
-(a Composition first). Its identifier, ids and timestamp derive from the content alone, so the
-same collection always gives the same document, byte for byte.
+The Composition (subject: the Patient; author: fhir-case, which assembles it; no custodian, as no
+organization is known to hold it) sorts every resource into a section (problems, procedures,
+medications, results, imaging, plan, data quality, source) with a generated narrative, so every
+entry is reachable from it. Its event period spans the record's dated care events; a bound
+taken from a derived date carries that date's mark (``cqf-relativeDateTime``). The document
+meets the R4 Bundle's document rules: bdl-9 (an identifier with system and value), bdl-10 (a
+timestamp) and bdl-11 (a Composition first). Its identifier, ids and timestamp derive from the
+content alone, so the same collection always gives the same document, byte for byte.
 """
 
 from __future__ import annotations
@@ -18,17 +20,20 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fhir_case import kinds
-from fhir_case.dates import resource_date
+from fhir_case.dates import dated, resource_date
 from fhir_case.errors import DocumentError
 from fhir_case.narrative import narrative_for, summary_for
 from fhir_case.narrative import words as w
+from fhir_case.narrative.dating import Resolve
 from fhir_case.narrative.xhtml import XHTML_NS, el
 
 Resource = dict[str, Any]
 # The namespace of every id this module makes (uuid5 of the content digest).
 DOCUMENT_NAMESPACE = uuid.UUID("3f1f7c5e-2f0a-5c55-9b8e-6e1f0d9a4c21")
 PLAN_INTENTS = {"plan", "proposal"}
-PLAN_TYPES = {"CarePlan", "ServiceRequest", "Goal", "NutritionOrder"}
+PLAN_TYPES = {"CarePlan", "ServiceRequest", "Goal", "NutritionOrder", "RequestGroup"}
+# The document's author: the tool that assembles it (not an organization of the source).
+AUTHOR = {"display": "fhir-case"}
 MEDICATION_TYPES = {"MedicationRequest", "MedicationStatement", "MedicationAdministration"}
 
 
@@ -70,9 +75,8 @@ def make_document(collection_bundle: dict[str, Any]) -> dict[str, Any]:
     ).hexdigest()
     patient = _single(entries, "Patient")
     _check_references(entries)
-    organization = next((e for e in entries if _type(e) == "Organization"), None)
     timestamp = record_timestamp(entries)
-    composition = _composition(entries, digest, patient, organization, timestamp)
+    composition = _composition(entries, digest, patient, timestamp)
     composition_url = f"urn:uuid:{composition['id']}"
     return {
         "resourceType": "Bundle",
@@ -167,10 +171,10 @@ def record_timestamp(entries: list[dict[str, Any]]) -> str:
     return f"{max(dates).isoformat()}T00:00:00Z"
 
 
-def _section_text(resources: list[Resource]) -> dict[str, str]:
+def _section_text(resources: list[Resource], resolve: Resolve) -> dict[str, str]:
     items = []
     for resource in resources:
-        summary = summary_for(resource)
+        summary = summary_for(resource, resolve)
         items.append(
             el("li", el("b", summary.title), f": {summary.headline}" if summary.headline else None)
         )
@@ -178,7 +182,15 @@ def _section_text(resources: list[Resource]) -> dict[str, str]:
     return {"status": "generated", "div": div}
 
 
+def _resolver(entries: list[dict[str, Any]]) -> Resolve:
+    """A look-up of the entries by fullUrl and by ``Type/id``, for the narratives."""
+    by_key = {e["fullUrl"]: e["resource"] for e in entries}
+    by_key |= {f"{_type(e)}/{w.scalar(e['resource'].get('id'))}": e["resource"] for e in entries}
+    return by_key.get
+
+
 def _sections(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    resolve = _resolver(entries)
     members: dict[str, list[dict[str, Any]]] = {title: [] for title, _ in SECTIONS}
     for entry in entries:
         for title, takes in SECTIONS:
@@ -189,12 +201,32 @@ def _sections(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "title": title,
-            "text": _section_text([e["resource"] for e in members[title]]),
+            "text": _section_text([e["resource"] for e in members[title]], resolve),
             "entry": [{"reference": e["fullUrl"]} for e in members[title]],
         }
         for title in order
         if members[title]
     ]
+
+
+def _event_period(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """From the earliest to the latest date of a care event; a bound taken from a derived
+    date keeps its mark. Of equal dates, a stated one is taken before a derived one."""
+    found = sorted(
+        ((date, bool(marks), index), marks)
+        for index, e in enumerate(entries)
+        if _type(e) not in kinds.RECORD_META_TYPES and (d := dated(e["resource"]))
+        for date, marks in [d]
+    )
+    if not found:
+        return {}
+    period: dict[str, Any] = {}
+    latest = sorted(found, key=lambda item: (-item[0][0].toordinal(), item[0][1:]))
+    for key, ((date, _, _), marks) in (("start", found[0]), ("end", latest[0])):
+        period[key] = date.isoformat()
+        if marks:
+            period["_" + key] = {"extension": copy.deepcopy(marks)}
+    return period
 
 
 def _reachable(composition: Resource, entries: list[dict[str, Any]]) -> set[str]:
@@ -215,7 +247,6 @@ def _composition(
     entries: list[dict[str, Any]],
     digest: str,
     patient: dict[str, Any],
-    organization: dict[str, Any] | None,
     timestamp: str,
 ) -> Resource:
     primary = next(
@@ -229,10 +260,6 @@ def _composition(
     title = "Case summary"
     if primary is not None and w.concept(primary.get("code")):
         title += ": " + w.concept(primary.get("code"))
-    author: dict[str, str] = {"display": "fhir-case"}
-    if organization is not None:
-        name = w.scalar(organization["resource"].get("name"))
-        author = {"reference": organization["fullUrl"]} | ({"display": name} if name else {})
     gender = w.scalar(patient["resource"].get("gender"))
     composition: Resource = {
         "resourceType": "Composition",
@@ -244,20 +271,12 @@ def _composition(
             "display": f"{gender} patient" if gender else "the patient",
         },
         "date": timestamp,
-        "author": [author],
+        "author": [AUTHOR],
         "title": title,
     }
-    if organization is not None:
-        composition["custodian"] = author
-    dates = sorted(
-        d
-        for e in entries
-        if _type(e) not in kinds.RECORD_META_TYPES and (d := resource_date(e["resource"]))
-    )
-    if dates:
-        composition["event"] = [
-            {"period": {"start": dates[0].isoformat(), "end": dates[-1].isoformat()}}
-        ]
+    period = _event_period(entries)
+    if period:
+        composition["event"] = [{"period": period}]
     composition["section"] = _sections(entries)
     reached = _reachable(composition, entries)
     unreached = [e for e in entries if e["fullUrl"] not in reached]
@@ -265,11 +284,11 @@ def _composition(
         composition["section"].append(
             {
                 "title": "Other record entries",
-                "text": _section_text([e["resource"] for e in unreached]),
+                "text": _section_text([e["resource"] for e in unreached], _resolver(entries)),
                 "entry": [{"reference": e["fullUrl"]} for e in unreached],
             }
         )
-    composition["text"] = narrative_for(composition)
+    composition["text"] = narrative_for(composition, _resolver(entries))
     return {k: composition[k] for k in ("resourceType", "id", "text")} | {
         k: v for k, v in composition.items() if k not in ("resourceType", "id", "text")
     }

@@ -10,6 +10,7 @@ FhirCaseError
     InputFileError           a bundle or resource file that cannot be read or parsed
     DocumentError            a FHIR document cannot be assembled from the given bundle
     ExportError              a bundle cannot be exported as FSH or NDJSON (names the entry)
+    OutputPathError          an output file or folder cannot be written where it was asked for
   BuildError                 the built record does not validate (nothing is written)
   PackageError               a FHIR package cannot be found, read or installed
     PackageNotFoundError     a needed package is not installed (says how to install it)
@@ -17,6 +18,8 @@ FhirCaseError
     PackageDownloadError     a package registry did not deliver a package
   FhirServerError            a FHIR server could not be used (fhir_case.upload)
     ServerUnreachableError     no usable answer within the bounded retry time
+      ServerUnavailableError     the server stayed busy (429/502/503/504) or asked to wait too long
+    RedirectError              the server redirects in a loop, elsewhere, or so as to change a POST
     ServerCapabilityError      the server is not FHIR 4.0.x or lacks what the upload needs
     AuthenticationError        the server refused the credentials (401/403)
     ResourceNotFoundError      the resource is not on the server (404/410)
@@ -68,6 +71,11 @@ class DocumentError(UsageError):
 
 class ExportError(UsageError):
     """A bundle that cannot be exported as FSH or NDJSON; the message names the entry and why."""
+
+
+class OutputPathError(UsageError):
+    """An output file or folder cannot be written there (a folder, a file in the way, a full
+    disk); nothing was written."""
 
 
 class BuildError(FhirCaseError):
@@ -129,6 +137,26 @@ class FhirServerError(FhirCaseError):
 
 class ServerUnreachableError(FhirServerError):
     """No usable answer from the server within the bounded retry time."""
+
+
+class ServerUnavailableError(ServerUnreachableError):
+    """The server answered 429/502/503/504 until the retry time ran out, or asked (Retry-After,
+    ``retry_after`` seconds) to wait longer than the time left. Nothing was applied."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        issues: tuple[object, ...] = (),
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, issues=issues)
+        self.retry_after = retry_after
+
+
+class RedirectError(FhirServerError):
+    """The server redirects in a loop, to another origin, or so that a POST would become a GET."""
 
 
 class ServerCapabilityError(FhirServerError):

@@ -1,14 +1,21 @@
-"""The one place that writes files: atomically, so a failed run never leaves a half-written file."""
+"""The one place that writes files: atomically, so a failed run never leaves a half-written file.
+
+:func:`write_outputs` writes a command's output files all or nothing, after checking their paths
+(:class:`~fhir_case.errors.OutputPathError` says what is in the way); :func:`write_atomic` is the
+low-level step (OSError on failure) that caches use too.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from fhir_case.errors import UsageError
+from fhir_case.errors import OutputPathError
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -27,10 +34,91 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_all_atomic(files: Mapping[Path, bytes]) -> None:
-    """Write several files, each replaced atomically; the caller renders all of them first."""
-    for path, data in files.items():
-        write_atomic(path, data)
+def check_output_folder(folder: Path, option: str) -> None:
+    """``folder`` can hold output files: it is a folder or can be made one."""
+    if folder.exists() and not folder.is_dir():
+        raise OutputPathError(
+            f"{option} {folder}: is a file, not a folder; {option} names the folder to write into"
+        )
+    _check_parents(folder, folder)
+
+
+def check_output_file(path: Path) -> None:
+    """``path`` can be written as a file: it is not a folder, and nothing on its way is a file."""
+    if path.is_dir():
+        raise OutputPathError(
+            f"{path}: is a folder; give the name of the file to write, e.g. {path / 'case.html'}"
+        )
+    _check_parents(path, path.parent)
+
+
+def _check_parents(path: Path, folder: Path) -> None:
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputPathError(
+                    f"{path}: cannot be written: {parent} is a file, not a folder; choose "
+                    "another output path"
+                )
+            return
+
+
+def write_outputs(files: Mapping[Path, bytes]) -> None:
+    """Write several output files all or nothing: every path is checked, every file written to a
+    temporary file beside it, and only then are they moved into place; if a move fails, the
+    files already moved are put back as they were. Each file is replaced atomically."""
+    for path in files:
+        check_output_file(path)
+    temps: dict[Path, Path] = {}
+    backups: dict[Path, Path | None] = {}
+    current = next(iter(files), Path())
+    try:
+        for current, data in files.items():
+            current.parent.mkdir(parents=True, exist_ok=True)
+            temps[current] = _temporary(current, data)
+        for current, temp in temps.items():
+            backups[current] = _backup(current)
+            os.replace(temp, current)
+    except OSError as error:
+        for path, backup in reversed(backups.items()):
+            with contextlib.suppress(OSError):
+                if backup is not None:
+                    os.replace(backup, path)
+                elif not temps[path].exists():  # the new file was moved in: take it out
+                    path.unlink()
+        reason = (error.strerror or "input/output error").lower()
+        raise OutputPathError(
+            f"{current}: cannot be written ({reason}); nothing was written"
+        ) from None
+    finally:
+        for leftover in [*temps.values(), *(b for b in backups.values() if b is not None)]:
+            leftover.unlink(missing_ok=True)
+
+
+def _temporary(path: Path, data: bytes) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def _backup(path: Path) -> Path | None:
+    """A second name for the file now at ``path`` (a hard link, else a copy), to put it back."""
+    if not path.exists():
+        return None
+    backup = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.old")
+    try:
+        os.link(path, backup)
+    except OSError:
+        shutil.copy2(path, backup)
+    return backup
 
 
 def replace_dir_atomic(target: Path, populate: Callable[[Path], None]) -> None:
@@ -72,14 +160,12 @@ def write_folder_atomic(
     holds an earlier output of the same kind; anything else is refused, so that no folder of
     the user's is lost.
     """
-    if target.exists() or target.is_symlink():
-        if not target.is_dir():
-            raise UsageError(f"{target}: exists and is not a folder; choose another --out")
-        if any(target.iterdir()) and not replaceable(target):
-            raise UsageError(
-                f"{target}: the folder is not empty and does not hold an earlier export, so it "
-                "is left as it is; choose a new or empty folder for --out"
-            )
+    check_output_folder(target, "--out")
+    if target.is_dir() and any(target.iterdir()) and not replaceable(target):
+        raise OutputPathError(
+            f"--out {target}: the folder is not empty and does not hold an earlier export, so it "
+            "is left as it is; choose a new or empty folder"
+        )
 
     def populate(folder: Path) -> None:
         for relative, data in sorted(files.items()):
@@ -87,4 +173,10 @@ def write_folder_atomic(
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
 
-    replace_dir_atomic(target, populate)
+    try:
+        replace_dir_atomic(target, populate)
+    except OSError as error:
+        reason = (error.strerror or "input/output error").lower()
+        raise OutputPathError(
+            f"--out {target}: cannot be written ({reason}); nothing was written"
+        ) from None

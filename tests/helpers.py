@@ -39,3 +39,18 @@ def r4_schema_errors(resource: dict[str, Any], schema_file: Path) -> list[str]:
         f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
         for error in Draft6Validator(schema).iter_errors(resource)
     ]
+
+
+def quotes_in(data: object) -> list[str]:
+    """Every quote of case-file data (the values of its ``quote`` fields), in file order."""
+    if isinstance(data, dict):
+        found: list[str] = []
+        for key, value in data.items():
+            if key == "quote":
+                found += [value] if isinstance(value, str) else list(value)
+            else:
+                found += quotes_in(value)
+        return found
+    if isinstance(data, list):
+        return [quote for item in data for quote in quotes_in(item)]
+    return []

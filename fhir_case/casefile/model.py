@@ -1,7 +1,8 @@
 """The typed case model: what a case file says, checked, with every reference resolved to an id.
 
 Codes are ``CodeRef`` (system URI, code, display from the register); dates are ``When`` values that
-say whether they were stated, derived (approximate) or are unknown.
+say whether the source states them, they were derived from a stated date of another fact, or the
+source does not give them (docs/case-file.md, "Stated, derived, absent").
 """
 
 from __future__ import annotations
@@ -18,28 +19,64 @@ class CodeRef:
 
 
 @dataclass(frozen=True)
+class Quantity:
+    value: float | int
+    unit: str
+
+
+# FHIR's action-relationship-type codes that a date can have to another fact's date.
+Relationship = Literal[
+    "before",
+    "concurrent",
+    "after",
+    "before-start",
+    "before-end",
+    "concurrent-with-start",
+    "concurrent-with-end",
+    "after-start",
+    "after-end",
+]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """How a date follows from a stated date of another fact (R4's ``cqf-relativeDateTime``).
+
+    ``offset`` is the exact distance of a derived date; None for a date the source does not
+    give but places (it is then at least zero days away)."""
+
+    target: str
+    target_path: str
+    relationship: Relationship
+    offset: Quantity | None
+
+
+@dataclass(frozen=True)
 class When:
-    """A date as the source gives it: stated (``date``), derived from a stated one, or unknown."""
+    """A date as the source gives it.
+
+    - stated: ``date`` only;
+    - derived: ``date``, the ``relation`` it was computed by, and ``how`` (the note);
+    - absent: no ``date``; ``how`` says what is known, and ``relation`` may place it.
+    """
 
     date: str | None
-    approximate: bool = False
     how: str | None = None
+    relation: Relation | None = None
 
     @property
-    def known(self) -> bool:
-        return self.date is not None
+    def stated(self) -> bool:
+        return self.date is not None and self.relation is None
+
+    @property
+    def derived(self) -> bool:
+        return self.date is not None and self.relation is not None
 
 
 @dataclass(frozen=True)
 class Period:
-    start: str | None
-    end: str | None
-
-
-@dataclass(frozen=True)
-class Quantity:
-    value: float | int
-    unit: str
+    start: When | None
+    end: When | None
 
 
 @dataclass(frozen=True)
@@ -63,6 +100,15 @@ class Timing:
     count: int | None
     duration: float | int | None
     duration_unit: str | None
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """A treatment cycle: ``length`` days, the drug given on days ``first_day``..``last_day``."""
+
+    length: int
+    first_day: int
+    last_day: int
 
 
 @dataclass(frozen=True)
@@ -91,6 +137,7 @@ class Organization:
 class Age:
     value: int
     date: str
+    quotes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -106,6 +153,7 @@ class Patient:
 @dataclass(frozen=True)
 class Encounter:
     id: str
+    status: str
     encounter_class: str
     period: Period
     text: str
@@ -140,6 +188,7 @@ class Tumor:
     id: str
     condition: str
     location: Site
+    morphology: tuple[CodeRef, ...]
     description: str
     quotes: tuple[str, ...]
 
@@ -147,10 +196,12 @@ class Tumor:
 @dataclass(frozen=True)
 class Procedure:
     id: str
+    status: Literal["completed", "not-done"]
+    status_reason: str | None
     codes: tuple[CodeRef, ...]
     text: str
     body_site: Site | None
-    performed: When | Period
+    performed: When | Period | None
     encounter: str | None
     reasons: tuple[str, ...]
     reports: tuple[str, ...]
@@ -171,7 +222,10 @@ class Medication:
     dose_basis: Literal["body-surface-area", "fixed"] | None
     route: CodeRef | None
     timing: Timing
+    cycle: Cycle | None
     bounds: Period
+    requester: str | None
+    requester_inferred: bool
     prior: str | None
     instruction: str
     notes: tuple[Note, ...]
@@ -179,7 +233,15 @@ class Medication:
 
 
 ObservationKind = Literal[
-    "survey", "exam", "imaging", "pathology", "laboratory", "tumor-size", "disease-status"
+    "survey",
+    "exam",
+    "imaging",
+    "pathology",
+    "histology",
+    "laboratory",
+    "tumor-size",
+    "disease-status",
+    "other",
 ]
 
 
@@ -189,6 +251,7 @@ class ObservationValue:
     quantity: Quantity | None = None
     codes: tuple[CodeRef, ...] = ()
     text: str | None = None
+    absent: str | None = None  # why there is no value (a data-absent reason "unknown")
 
 
 @dataclass(frozen=True)
@@ -222,8 +285,9 @@ class Observation:
 class Report:
     id: str
     category: str
+    codes: tuple[CodeRef, ...]
     text: str
-    date: str
+    date: When
     results: tuple[str, ...]
     conclusion: str
     conclusion_codes: tuple[CodeRef, ...]
@@ -241,6 +305,22 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class CarePlan:
+    """A phase of treatment: the orders it holds, why, and what informed it."""
+
+    id: str
+    title: str
+    description: str | None
+    status: str
+    period: Period
+    addresses: tuple[str, ...]
+    activities: tuple[str, ...]
+    supporting_info: tuple[str, ...]
+    notes: tuple[Note, ...]
+    quotes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Flag:
     id: str
     severity: str
@@ -254,6 +334,7 @@ class Case:
     id: str
     title: str
     recorded: str
+    identifier_system: str | None  # None: the default system of the case id (record/ids.py)
     source: Source
     patient: Patient
     organizations: tuple[Organization, ...] = ()
@@ -265,4 +346,5 @@ class Case:
     observations: tuple[Observation, ...] = ()
     reports: tuple[Report, ...] = ()
     plans: tuple[Plan, ...] = ()
+    care_plans: tuple[CarePlan, ...] = ()
     flags: tuple[Flag, ...] = field(default=())

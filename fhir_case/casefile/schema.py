@@ -69,15 +69,63 @@ def _to_case_file_error(error: ValidationError, locator: Locator) -> CaseFileErr
     hint = f"expected {description}" if description else f"see {DOCS}"
     if keyword == "enum":
         options = ", ".join(str(option) for option in schema.get("enum", ()))
-        return locator.error(path, f"{error.instance!r} is not allowed", f"use one of: {options}")
+        return locator.error(
+            path, f"{show(error.instance)} is not allowed", f"use one of: {options}"
+        )
     if keyword == "const":
         return locator.error(
-            path, f"{error.instance!r} is not allowed", f"use {error.validator_value!r}"
+            path, f"{show(error.instance)} is not allowed", f"use {show(error.validator_value)}"
         )
     if keyword == "type":
-        return locator.error(
-            path, f"{error.instance!r} is not of type {error.validator_value}", hint
-        )
+        expected = TYPE_NAMES.get(str(error.validator_value), str(error.validator_value))
+        return locator.error(path, f"{show(error.instance)} is not {expected}", hint)
     if keyword == "pattern":
-        return locator.error(path, f"{error.instance!r} is not in the expected form", hint)
-    return locator.error(path, error.message, hint)
+        return locator.error(path, f"{show(error.instance)} is not in the expected form", hint)
+    if keyword in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        bound = {
+            "minimum": "at least",
+            "exclusiveMinimum": "more than",
+            "maximum": "at most",
+            "exclusiveMaximum": "less than",
+        }[keyword]
+        return locator.error(
+            path,
+            f"{show(error.instance)} is out of range",
+            f"give a value {bound} {error.validator_value}",
+        )
+    if keyword in ("minLength", "minItems", "minProperties"):
+        return locator.error(path, f"{show(error.instance)} is empty", hint)
+    problems = {
+        "uniqueItems": "the list names an item twice",
+        "maxItems": f"the list has more than {error.validator_value} items",
+        "maxProperties": f"more than {error.validator_value} fields are given",
+        "oneOf": "the value fits more than one of the allowed forms",
+    }
+    problem = problems.get(str(keyword), f"{show(error.instance)} does not fit here")
+    return locator.error(path, problem, hint)
+
+
+TYPE_NAMES = {
+    "string": "a text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping (field: value)",
+    "array": "a list",
+}
+
+
+def show(value: Any) -> str:
+    """A case-file value as the user wrote it in YAML, not as Python shows it."""
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list" if value else "an empty list"
+    if isinstance(value, str):
+        text = value if len(value) <= 60 else value[:59] + "…"
+        return f"'{text}'" if value else "an empty text"
+    return str(value)

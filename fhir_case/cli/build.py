@@ -10,7 +10,7 @@ from typing import Any
 from fhir_case.build import NOT_RUN, OUTPUT_TYPES, OutputType, build_and_validate, check_issues
 from fhir_case.bundle import serialize
 from fhir_case.casefile import default_case_file, load_case
-from fhir_case.fileio import write_all_atomic
+from fhir_case.fileio import check_output_folder, write_outputs
 from fhir_case.validation import Validator
 
 
@@ -44,10 +44,11 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     case_file: Path = args.case_file or default_case_file()
     types: list[OutputType] = args.types or list(OUTPUT_TYPES)
+    check_output_folder(args.out, "--out")  # before the work, not after it
     bundles, issues = build_and_validate(load_case(case_file), types, Validator())
     reports = check_issues(issues)
     files = {args.out / name: serialize(bundle) for name, bundle in bundles.items()}
-    write_all_atomic(files)
+    write_outputs(files)
     not_run = {i.layer: i.hint for issues in reports.values() for i in issues if i.code == NOT_RUN}
     for layer, hint in sorted(not_run.items()):
         print(f"warning: the {layer} layer did not check the bundles ({hint})", file=sys.stderr)

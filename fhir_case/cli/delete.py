@@ -14,6 +14,7 @@ from fhir_case.cli.server_options import (
     settings_from,
     show_retries,
 )
+from fhir_case.errors import UsageError
 from fhir_case.upload.settings import Mode
 
 
@@ -34,6 +35,12 @@ def run(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     mode = Mode(args.mode)
+    if mode is Mode.CREATE:
+        raise UsageError(
+            "delete finds resources by id (--mode put) or by identifier (--mode conditional); "
+            "resources uploaded with --mode create have ids the server chose: delete those "
+            "with an identifier with --mode conditional"
+        )
     notices(settings)
     show_retries()
     prepared = [load_prepared(path, mode) for path in bundle_paths(args.bundles)]

@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from fhir_case.cli.validate import read_json
 from fhir_case.export.ndjson import MANIFEST, SUFFIX
 from fhir_case.fileio import write_folder_atomic
+from fhir_case.safeinput import read_resource
 
 FORMATS = ("fsh", "ndjson")
 # What an earlier FSH export (and a SUSHI run in it) leaves at the top of its folder.
@@ -51,7 +51,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    bundle = read_json(args.bundle)
+    bundle = read_resource(args.bundle, "bundle")
     source = str(args.bundle)
     if args.format == "ndjson":
         from fhir_case.export import export_ndjson

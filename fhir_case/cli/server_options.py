@@ -4,13 +4,13 @@ view)."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
 from typing import Any
 
-from fhir_case.errors import InputFileError, UsageError
+from fhir_case.errors import UsageError
+from fhir_case.safeinput import read_resource
 from fhir_case.upload.prepare import PreparedBundle, prepare
 from fhir_case.upload.settings import (
     DEFAULT_SERVER,
@@ -47,7 +47,9 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         choices=[m.value for m in Mode],
         default=Mode.PUT.value,
         help="put: PUT Type/<id> with the bundle's ids (default); conditional: POST with "
-        "ifNoneExist on each resource's identifier",
+        "ifNoneExist on each resource's identifier; create: POST, the server assigns the ids "
+        "(for servers where PUT cannot create; resources without an identifier are created "
+        "again by each upload)",
     )
     add_connection_options(parser)
     parser.add_argument(
@@ -115,16 +117,7 @@ def bundle_paths(given: list[Path]) -> list[Path]:
 
 def load_prepared(path: Path, mode: Mode) -> PreparedBundle:
     """Read and prepare one bundle file; InputFileError names the file (and line) on failure."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise InputFileError(f"{path}: cannot read the bundle: {error.strerror}") from None
-    try:
-        content: Any = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputFileError(
-            f"{path}:{error.lineno}:{error.colno}: not valid JSON ({error.msg})"
-        ) from None
+    content = read_resource(path, "bundle")
     return prepare(content, mode, str(path))
 
 

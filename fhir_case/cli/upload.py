@@ -23,7 +23,7 @@ from fhir_case.errors import (
     ServerCapabilityError,
     ServerUnreachableError,
 )
-from fhir_case.upload.prepare import PreparedBundle, is_idempotent
+from fhir_case.upload.prepare import PreparedBundle, is_idempotent, split
 from fhir_case.upload.settings import Mode, ServerSettings
 
 if TYPE_CHECKING:
@@ -53,7 +53,21 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="send a batch instead of a transaction (for servers without transactions; not atomic)",
     )
+    parser.add_argument(
+        "--max-entries",
+        type=_at_least_one,
+        metavar="N",
+        help="send a larger bundle as several transactions of at most N entries (for servers "
+        "that limit a transaction's size), entries that refer to each other kept together "
+        "where they fit; each transaction is atomic, the bundle as a whole is not",
+    )
     parser.set_defaults(func=run)
+
+
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of entries >= 1, not {text!r}")
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,10 +80,19 @@ def run(args: argparse.Namespace) -> int:
     notices(settings)
     show_retries()
     if args.dry_run:
-        return dry_run(settings, paths, mode, batch=args.batch, verify=args.verify)
+        return dry_run(
+            settings,
+            paths,
+            mode,
+            batch=args.batch,
+            verify=args.verify,
+            max_entries=args.max_entries,
+        )
     started = time.perf_counter()
     with FhirClient(settings) as client:
-        uploader = Uploader(client, verify=args.verify, batch=args.batch)
+        uploader = Uploader(
+            client, verify=args.verify, batch=args.batch, max_entries=args.max_entries
+        )
         reports = upload_all(uploader, paths, mode)
         requests_sent = client.request_count
     elapsed = time.perf_counter() - started
@@ -107,7 +130,13 @@ def upload_all(uploader: Uploader, paths: list[Path], mode: Mode) -> list[Upload
 
 
 def dry_run(
-    settings: ServerSettings, paths: list[Path], mode: Mode, *, batch: bool, verify: bool
+    settings: ServerSettings,
+    paths: list[Path],
+    mode: Mode,
+    *,
+    batch: bool,
+    verify: bool,
+    max_entries: int | None = None,
 ) -> int:
     """Show what would be sent; send nothing."""
     kind = "batch" if batch else "transaction"
@@ -119,6 +148,12 @@ def dry_run(
             f"{path}: would POST {settings.display_url} a {kind} of {len(prepared.entries)} "
             f"entries ({mode.value} mode, {safe})"
         )
+        if max_entries is not None and len(prepared.entries) > max_entries:
+            sizes = [len(part) for part in split(prepared, max_entries)]
+            print(
+                f"  in {len(sizes)} transactions of {', '.join(map(str, sizes))} entries "
+                "(--max-entries): each is atomic, the bundle as a whole is not"
+            )
         for entry in prepared.entries:
             request = entry.request
             condition = (
@@ -144,6 +179,8 @@ def summary_table(reports: list[UploadReport]) -> str:
 
 
 def _print_problems(report: UploadReport) -> None:
+    for note in report.notes:
+        print(f"fhir-case upload: {report.source}: note: {note}", file=sys.stderr)
     if report.error:
         error = report.error.removeprefix(f"{report.source}: ")
         print(f"fhir-case upload: {report.source}: {error}", file=sys.stderr)

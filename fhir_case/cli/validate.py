@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from fhir_case.errors import InputFileError
+from fhir_case.safeinput import read_resource
 from fhir_case.validation import Validator, has_errors
 from fhir_case.validation.issues import Issue
 from fhir_case.validation.outcome import (
@@ -183,22 +183,4 @@ class JsonReport:
 
 def read_json(path: Path) -> dict[str, Any]:
     """A JSON object from a file, or an InputFileError naming the file (and line and column)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as error:
-        raise InputFileError(f"{path}: no such file") from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputFileError(f"{path}: cannot read the file: {error}") from error
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputFileError(
-            f"{path}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}. "
-            "Fix the JSON syntax at that position"
-        ) from error
-    if not isinstance(data, dict):
-        raise InputFileError(
-            f"{path}: expected a FHIR resource (a JSON object with resourceType), "
-            f"found a JSON {type(data).__name__}"
-        )
-    return data
+    return read_resource(path)

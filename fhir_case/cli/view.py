@@ -10,7 +10,7 @@ from typing import Any
 from fhir_case.cli.server_options import add_connection_options, settings_from
 from fhir_case.cli.validate import read_json
 from fhir_case.errors import InputFileError, UsageError
-from fhir_case.fileio import write_atomic
+from fhir_case.fileio import check_output_file, write_outputs
 from fhir_case.upload.settings import NAMED_SERVERS
 
 
@@ -41,18 +41,27 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from fhir_case.upload.client import FhirClient
+    from fhir_case.upload.prepare import is_id
     from fhir_case.view import render_case_view
+    from fhir_case.view.case import Origin
     from fhir_case.view.server import fetch_patient_record
 
+    check_output_file(args.out)  # before reading or fetching anything
     if (args.bundle is None) == (args.server is None):
         raise UsageError("give either a BUNDLE file or --server URL --patient ID (not both)")
     if args.server is not None:
         if not args.patient:
             raise UsageError("--server needs --patient ID: the id of the Patient on that server")
+        if not is_id(args.patient):
+            raise UsageError(
+                f"--patient {args.patient!r} is not a FHIR id (1-64 of A-Z a-z 0-9 - .); it "
+                "would change the request's URL, so nothing was sent"
+            )
         settings = settings_from(args)
         with FhirClient(settings) as client:
             fetched = fetch_patient_record(client, args.patient)
         bundle = fetched.bundle
+        origin = Origin(settings.display_url, fetched.how(args.patient), fetched.at)
         source = (
             f"Patient/{args.patient} on {settings.display_url} "
             f"({fetched.method}, {fetched.requests} requests)"
@@ -66,9 +75,10 @@ def run(args: argparse.Namespace) -> int:
                 f"{args.bundle}: a {bundle.get('resourceType') or 'JSON object'} is not a Bundle; "
                 "give a Bundle file (transaction, collection, document or searchset)"
             )
+        origin = Origin(args.bundle.name)
         source = str(args.bundle)
-    page = render_case_view(bundle).encode("utf-8")
-    write_atomic(args.out, page)
+    page = render_case_view(bundle, origin).encode("utf-8")
+    write_outputs({args.out: page})
     resources = len(bundle.get("entry") or [])
     print(f"wrote {args.out} ({len(page) / 1024:.0f} KB, {resources} resources from {source})")
     if resources == 0:

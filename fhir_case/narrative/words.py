@@ -6,8 +6,11 @@ words that can still be read from it (often ``""``), never an exception.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+from fhir_case.extensions import DAYS_OF_CYCLE
 
 JsonDict = Mapping[str, Any]
 
@@ -87,9 +90,8 @@ def scalar(value: object) -> str:
 
 
 def number(value: int | float) -> str:
-    """A number as written in FHIR JSON, without a trailing ``.0``."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    """A number as written in FHIR JSON: JSON's ``3.0`` stays ``3.0`` (a decimal keeps its
+    precision, so a size the source gives as 3.0 cm is not shown as 3 cm)."""
     return str(value)
 
 
@@ -104,20 +106,30 @@ def system_name(system: object) -> str:
 
 def coding(value: object, with_code: bool = False) -> str:
     data = as_dict(value)
-    display, code = scalar(data.get("display")), scalar(data.get("code"))
+    label, code = display(data), scalar(data.get("code"))
     if not with_code or not code:
-        return display or code
-    label = f"{system_name(data.get('system'))} {code}".strip()
-    return f"{display} ({label})" if display else label
+        return label or code
+    codes = f"{system_name(data.get('system'))} {code}".strip()
+    return f"{label} ({codes})" if label else codes
+
+
+# SNOMED CT's semantic tags, which a fully specified name carries and people leave out.
+_SEMANTIC_TAG = re.compile(
+    r"\s+\((?:procedure|qualifier value|body structure|finding|disorder|observable entity"
+    r"|morphologic abnormality|regime/therapy|substance|product|situation|attribute)\)$"
+)
+
+
+def display(value: object) -> str:
+    """A Coding's display as people say it: without SNOMED CT's semantic tag."""
+    return _SEMANTIC_TAG.sub("", scalar(as_dict(value).get("display")))
 
 
 def concept(value: object, with_codes: bool = False) -> str:
     """A CodeableConcept: its text, else its codings' displays; with codes when asked."""
     data = as_dict(value)
     codings = [as_dict(c) for c in as_list(data.get("coding"))]
-    label = scalar(data.get("text")) or next(
-        (scalar(c.get("display")) for c in codings if scalar(c.get("display"))), ""
-    )
+    label = scalar(data.get("text")) or next((display(c) for c in codings if display(c)), "")
     if not with_codes:
         return label or next((scalar(c.get("code")) for c in codings if c.get("code")), "")
     codes = joined(
@@ -139,15 +151,83 @@ def date(value: object) -> str:
 
 
 def quantity(value: object) -> str:
-    """``[comparator] value unit``; the UCUM code is added when it differs from the unit."""
+    """``[comparator] value unit``, the unit as people write it (``600 µg``, ``68 years``)."""
     data = as_dict(value)
-    amount = scalar(data.get("value"))
+    return joined(
+        (scalar(data.get("comparator")), scalar(data.get("value")), quantity_unit(data)), " "
+    )
+
+
+def quantity_unit(value: object) -> str:
+    """The unit of a Quantity for people: its ``unit`` when that is written for people, else
+    the UCUM code in words (``ug`` → µg, ``mg/m2`` → mg/m², ``a`` → years)."""
+    data = as_dict(value)
     unit, code = scalar(data.get("unit")), scalar(data.get("code"))
-    shown_unit = unit or code
-    words = joined((scalar(data.get("comparator")), amount, shown_unit), " ")
-    if code and unit and code != unit and scalar(data.get("system")) == UCUM:
-        words += f" (UCUM {code})"
-    return words
+    if unit and unit != code:
+        return unit_words(unit)
+    amount = data.get("value")
+    names = TIME_UNITS.get(code or unit)
+    if names is not None:
+        return names[0] if amount == 1 else names[1]
+    return unit_words(code or unit)
+
+
+# UCUM atoms that people write differently, and time units after a slash ("mg/d" is mg/day).
+UNIT_ATOMS = {
+    "ug": "µg",
+    "uL": "µL",
+    "umol": "µmol",
+    "um": "µm",
+    "mcg": "µg",
+    "[iU]": "IU",
+    "[IU]": "IU",
+    "Cel": "°C",
+    "[degF]": "°F",
+    "mm[Hg]": "mmHg",
+    "[in_i]": "in",
+    "[lb_av]": "lb",
+}
+PER_TIME = {"d": "day", "wk": "week", "mo": "month", "a": "year", "h": "hour"}
+BY = "\N{MULTIPLICATION SIGN}"
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_POWER = re.compile(r"(?P<atom>[A-Za-z]+)(?P<power>-?[0-9])")
+_TEN_POWER = re.compile(r"10\*(?P<power>-?[0-9]+)")
+
+
+def unit_words(unit: str) -> str:
+    """A UCUM unit as people write it: ``mg/m2`` mg/m², ``ug`` µg, ``mg/d`` mg/day; any
+    other text is returned as it is."""
+    if not unit or " " in unit:  # words, not a UCUM expression
+        return unit
+    out: list[str] = []
+    previous = ""
+    for part in re.split(r"([/.])", unit):
+        atom = re.sub(r"\{([^}]*)\}", r"\1", part)  # an annotation {tablets} reads as its words
+        if part in ("/", "."):
+            out.append("·" if part == "." else "/")
+        elif atom in UNIT_ATOMS:
+            out.append(UNIT_ATOMS[atom])
+        elif previous == "/" and atom in PER_TIME:
+            out.append(PER_TIME[atom])
+        elif (ten := _TEN_POWER.fullmatch(atom)) is not None:
+            out.append(BY + "10" + ten["power"].translate(_SUPERSCRIPT))
+        elif (power := _POWER.fullmatch(atom)) is not None:
+            base = UNIT_ATOMS.get(power["atom"], power["atom"])
+            out.append(base + power["power"].translate(_SUPERSCRIPT))
+        else:
+            out.append(atom)
+        previous = part
+    return "".join(out)
+
+
+def dimensions(quantities: Iterable[object]) -> str:
+    """Sizes as a radiologist writes them, one unit for all (3.0 by 2.0 by 2.2 cm, with the
+    multiplication sign), or each with its own unit when the units differ."""
+    present = [as_dict(q) for q in quantities if quantity(q)]
+    units = {quantity_unit(q) for q in present}
+    if len(present) > 1 and len(units) == 1 and all(scalar(q.get("value")) for q in present):
+        return f" {BY} ".join(scalar(q.get("value")) for q in present) + " " + units.pop()
+    return f" {BY} ".join(quantity(q) for q in present)
 
 
 def duration(value: object, unit: object) -> str:
@@ -183,18 +263,77 @@ def ratio(value: object) -> str:
     return joined((quantity(data.get("numerator")), quantity(data.get("denominator"))), " per ")
 
 
-def reference(value: object) -> str:
+# Text that names nothing for a reader: a UUID, or a machine key such as a case-file id
+# (``pathology-ilium-result``). A display like that is not shown; the target's type is.
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+_MACHINE_KEY = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)+$")
+
+
+def is_machine_key(text: str) -> bool:
+    return bool(_MACHINE_KEY.match(text) or UUID.search(text) or text.startswith("urn:"))
+
+
+def reference_type(value: object) -> str:
+    """The resource type a Reference points to: its ``type``, else read from ``Type/id``."""
     data = as_dict(value)
-    return scalar(data.get("display")) or scalar(data.get("reference"))
+    declared = scalar(data.get("type"))
+    if declared:
+        return declared
+    parts = scalar(data.get("reference")).split("/_history/")[0].rstrip("/").split("/")
+    return parts[-2] if len(parts) >= 2 and parts[-2][:1].isupper() else ""
 
 
-def references(values: object) -> str:
-    return joined((reference(v) for v in as_list(values)), "; ")
+def reference_name(value: object) -> str:
+    """A Reference's display when it names something for people, else "". A display that is a
+    machine key (``pathology-ilium-result``) is shown only when nothing else identifies the
+    target."""
+    data = as_dict(value)
+    display = scalar(data.get("display"))
+    if is_machine_key(display) and (data.get("reference") or data.get("identifier")):
+        return ""
+    return display
+
+
+def reference(value: object) -> str:
+    """How a Reference names its target: its display, else "an Observation", else nothing
+    (never a raw id or UUID)."""
+    kind = reference_type(value)
+    return reference_name(value) or (_indefinite(kind) if kind else "")
+
+
+def _indefinite(kind: str) -> str:
+    return ("an " if kind[:1] in ("A", "E", "I", "O", "U") else "a ") + kind
+
+
+def references(values: object, name: Callable[[object], str] = reference_name) -> str:
+    """Named targets one by one; unnamed ones counted by type ("3 Observations")."""
+    named = [words for value in as_list(values) if (words := name(value))]
+    unnamed = count_types(v for v in as_list(values) if not name(v))
+    counted = [
+        (_indefinite(kind) if count == 1 else f"{count} {kind}s")
+        if kind
+        else (f"{count} other resource" + ("s" if count > 1 else ""))
+        for kind, count in sorted(unnamed.items(), key=lambda item: (not item[0], item[0]))
+    ]
+    return joined([*named, *counted], "; ")
+
+
+def count_types(values: Iterable[object]) -> dict[str, int]:
+    """How many References point to each resource type ("" for an unknown type), by type."""
+    counts: dict[str, int] = {}
+    for value in values:
+        kind = reference_type(value)
+        counts[kind] = counts.get(kind, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+# "Date not stated: date not stated." says one thing twice.
+_DOUBLED = re.compile(r"^(?P<said>[^:]+): (?P=said)(?P<end>\.?)$", re.IGNORECASE)
 
 
 def annotation(value: object) -> str:
     data = as_dict(value)
-    note = scalar(data.get("text"))
+    note = _DOUBLED.sub(r"\g<said>\g<end>", scalar(data.get("text")))
     author = reference(data.get("authorReference")) or scalar(data.get("authorString"))
     when = date(data.get("time"))
     source = joined((author, when))
@@ -215,10 +354,18 @@ def human_name(value: object) -> str:
 
 
 def identifier(value: object) -> str:
+    """A business identifier for people: ``value (system)``, or ``type: value``. A machine key
+    (a UUID, a slug such as a case-file id) or a value under a UUID system is the record's own
+    key, not for people, and is left out."""
     data = as_dict(value)
     number_ = scalar(data.get("value"))
+    if not number_ or is_machine_key(number_) or UUID.search(scalar(data.get("system"))):
+        return ""
+    kind = concept(data.get("type"))
+    if kind:
+        return f"{kind}: {number_}"
     system = scalar(data.get("system"))
-    return f"{number_} ({system})" if number_ and system else number_
+    return f"{number_} ({system})" if system else number_
 
 
 def address(value: object) -> str:
@@ -234,52 +381,121 @@ def contact_point(value: object) -> str:
     return joined((scalar(data.get("value")), scalar(data.get("use"))), " ")
 
 
+TIMES = {1: "once", 2: "twice", 3: "three times", 4: "four times"}
+EVERY = {"d": "daily", "wk": "weekly", "mo": "monthly", "a": "yearly"}
+# How a prescription says the route (SNOMED CT route codes, then the route's words).
+ROUTE_CODES = {
+    "26643006": "orally",
+    "34206005": "subcutaneously",
+    "47625008": "intravenously",
+    "78421000": "intramuscularly",
+}
+ROUTE_WORDS = {
+    "oral": "orally",
+    "by mouth": "orally",
+    "intravenous": "intravenously",
+    "subcutaneous": "subcutaneously",
+    "intramuscular": "intramuscularly",
+    "topical": "topically",
+    "nasal": "nasally",
+    "sublingual": "sublingually",
+    "buccal": "buccally",
+    "rectal": "rectally",
+    "per rectum": "rectally",
+    "intrathecal": "intrathecally",
+    "transdermal": "transdermally",
+    "vaginal": "vaginally",
+    "inhalation": "by inhalation",
+    "respiratory tract": "by inhalation",
+}
+
+
+def _number_or_none(value: object) -> int | float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
 def _frequency(repeat: JsonDict) -> str:
-    frequency, frequency_max = repeat.get("frequency"), repeat.get("frequencyMax")
-    period_, period_max = repeat.get("period"), repeat.get("periodMax")
-    unit = scalar(repeat.get("periodUnit"))
-    if not isinstance(period_, int | float) or isinstance(period_, bool):
+    """``once daily``, ``twice daily``, ``every 4 weeks``, ``every 4 to 6 hours``."""
+    period_ = _number_or_none(repeat.get("period"))
+    if period_ is None:
         return ""
-    times = scalar(frequency) or "1"
-    if scalar(frequency_max):
-        times = f"{times} to {scalar(frequency_max)}"
-    count = "once" if times == "1" else ("twice" if times == "2" else f"{times} times")
-    names = TIME_UNITS.get(unit, (unit, unit))
-    if scalar(period_max):
-        return f"{count} every {number(period_)} to {scalar(period_max)} {names[1]}"
-    if period_ == 1:
-        return f"{count} a {names[0]}" if names[0] != "hour" else f"{count} an hour"
-    return f"{count} every {duration(period_, unit)}"
+    unit = scalar(repeat.get("periodUnit"))
+    frequency = _number_or_none(repeat.get("frequency")) or 1
+    frequency_max = _number_or_none(repeat.get("frequencyMax"))
+    period_max = _number_or_none(repeat.get("periodMax"))
+    times = TIMES.get(int(frequency), f"{number(frequency)} times")
+    if frequency_max is not None:
+        times = f"{number(frequency)} to {number(frequency_max)} times"
+    if period_ == 1 and period_max is None and unit in EVERY:
+        return f"{times} {EVERY[unit]}"
+    span = duration(period_, unit)
+    if period_max is not None:
+        span = f"{number(period_)} to {duration(period_max, unit)}"
+    if period_ == 1 and period_max is None:
+        span = TIME_UNITS.get(unit, (unit, unit))[0]  # "every hour"
+    return f"every {span}" if times == "once" else f"{times} every {span}"
 
 
-def timing(value: object) -> str:
-    """A Timing in words: ``once every 21 days, 6 times, from 2023-05-30``."""
+def _days(value: object, unit: object) -> float | None:
+    amount = _number_or_none(value)
+    per_unit = {"d": 1.0, "wk": 7.0}.get(scalar(unit))
+    return None if amount is None or per_unit is None else amount * per_unit
+
+
+def _cycle(repeat: JsonDict) -> str:
+    """``for 14 days of each 21-day cycle``: one course of ``duration`` per ``period``."""
+    on = _days(repeat.get("duration"), repeat.get("durationUnit"))
+    cycle = _days(repeat.get("period"), repeat.get("periodUnit"))
+    frequency = _number_or_none(repeat.get("frequency")) or 1
+    if on is None or cycle is None or frequency != 1 or not 0 < on < cycle:
+        return ""
+    length = number(repeat["period"])
+    unit = TIME_UNITS.get(scalar(repeat.get("periodUnit")), ("day", "days"))[0]
+    on_words = duration(repeat.get("duration"), repeat.get("durationUnit"))
+    return f"for {on_words} of each {length}-{unit} cycle"
+
+
+def _is_cyclic(repeat: JsonDict) -> bool:
+    """Once per period of at least two days: each repetition is a treatment cycle."""
+    cycle = _days(repeat.get("period"), repeat.get("periodUnit"))
+    frequency = _number_or_none(repeat.get("frequency")) or 1
+    return cycle is not None and cycle >= 2 and frequency == 1
+
+
+def timing(value: object, bounds: Callable[[object], str] | None = None) -> str:
+    """A Timing as a prescription says it: ``every 21 days for 6 cycles, until 2023-10-18``;
+    ``bounds`` writes the bounds period (by default as :func:`period`)."""
     data = as_dict(value)
     repeat = as_dict(data.get("repeat"))
-    parts = [concept(data.get("code"))]
+    rhythm = [concept(data.get("code"))]
     events = [date(e) for e in as_list(data.get("event"))]
     if events:
-        parts.append("on " + joined(events))
-    parts.append(_frequency(repeat))
-    if "duration" in repeat:
-        parts.append("each lasting " + duration(repeat.get("duration"), repeat.get("durationUnit")))
+        rhythm.append("on " + joined(events))
+    cycle = _cycle(repeat)
+    rhythm.append(cycle or _frequency(repeat))
+    if "duration" in repeat and not cycle:
+        rhythm.append("each over " + duration(repeat.get("duration"), repeat.get("durationUnit")))
     days = [DAYS_OF_WEEK.get(scalar(d), scalar(d)) for d in as_list(repeat.get("dayOfWeek"))]
     if any(days):
-        parts.append("on " + joined(days))
+        rhythm.append("on " + joined(days))
     times = [scalar(t)[:5] for t in as_list(repeat.get("timeOfDay"))]
     if any(times):
-        parts.append("at " + joined(times))
+        rhythm.append("at " + joined(times))
     whens = [EVENT_TIMING.get(scalar(w), scalar(w)) for w in as_list(repeat.get("when"))]
     if any(whens):
         offset = repeat.get("offset")
         lead = f"{scalar(offset)} minutes " if scalar(offset) else ""
-        parts.append(lead + joined(whens, " or "))
+        rhythm.append(lead + joined(whens, " or "))
     count, count_max = scalar(repeat.get("count")), scalar(repeat.get("countMax"))
     if count:
-        parts.append(f"{count} to {count_max} times" if count_max else f"{count} times")
+        how_many = f"{count} to {count_max}" if count_max else count
+        rhythm.append(f"for {how_many} cycles" if _is_cyclic(repeat) else f"{how_many} times")
+    limits = []
     bounds_duration = as_dict(repeat.get("boundsDuration"))
     if bounds_duration:
-        parts.append(
+        limits.append(
             "for "
             + (
                 duration(bounds_duration.get("value"), bounds_duration.get("code"))
@@ -287,9 +503,72 @@ def timing(value: object) -> str:
             )
         )
     if repeat.get("boundsRange") is not None:
-        parts.append("for " + value_range(repeat.get("boundsRange")))
-    parts.append(period(repeat.get("boundsPeriod")))
-    return joined(parts)
+        limits.append("for " + value_range(repeat.get("boundsRange")))
+    limits.append((bounds or period)(repeat.get("boundsPeriod")))
+    return joined((joined(rhythm, " "), *limits))
+
+
+def days_of_cycle(element: object) -> list[int]:
+    """The days of R4's ``timing-daysOfCycle`` extension on an element (a RequestGroup action)."""
+    days: list[int] = []
+    for extension in map(as_dict, as_list(as_dict(element).get("extension"))):
+        if scalar(extension.get("url")) == DAYS_OF_CYCLE:
+            for day in map(as_dict, as_list(extension.get("extension"))):
+                value = day.get("valueInteger")
+                if isinstance(value, int) and not isinstance(value, bool):
+                    days.append(value)
+    return sorted(set(days))
+
+
+def day_ranges(days: list[int]) -> str:
+    """``days 1–14``, ``days 1, 8, 15``, ``day 1``."""
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts = [f"{r[0]}–{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs]
+    words = ", ".join(parts)
+    return ("day " if len(days) == 1 else "days ") + words if days else ""
+
+
+def flat_actions(actions: object, timing_: object = None) -> list[tuple[JsonDict, object]]:
+    """A RequestGroup's actions, nested ones included, each with the Timing it follows (its
+    own, else its parent's: a cycle's timing holds for the actions inside it)."""
+    found: list[tuple[JsonDict, object]] = []
+    for action in map(as_dict, as_list(actions)):
+        own = action.get("timingTiming") or timing_
+        found.append((action, own))
+        found += flat_actions(action.get("action"), own)
+    return found
+
+
+def action_timing(action: object, timing_: object = None) -> str:
+    """When a RequestGroup action happens: ``on days 1–14 of each 21-day cycle`` (``timing_``
+    is the Timing it follows when it has none of its own)."""
+    data = as_dict(action)
+    days = day_ranges(days_of_cycle(data))
+    timing_data = as_dict(data.get("timingTiming") or timing_)
+    repeat = as_dict(timing_data.get("repeat"))
+    cycle = _days(repeat.get("period"), repeat.get("periodUnit"))
+    if days and cycle is not None and _number_or_none(repeat.get("frequency")) in (None, 1):
+        unit = TIME_UNITS.get(scalar(repeat.get("periodUnit")), ("day", "days"))[0]
+        return f"on {days} of each {number(repeat['period'])}-{unit} cycle"
+    return joined((f"on {days}" if days else "", timing(timing_data)))
+
+
+def route(value: object) -> str:
+    """A route as a prescription says it: ``orally``, ``subcutaneously``."""
+    data = as_dict(value)
+    for code in map(as_dict, as_list(data.get("coding"))):
+        if scalar(code.get("code")) in ROUTE_CODES:
+            return ROUTE_CODES[scalar(code.get("code"))]
+    label = concept(data)
+    key = re.sub(r"\s*(route|\(qualifier value\))$", "", label.lower()).strip()
+    if key in ROUTE_WORDS:
+        return ROUTE_WORDS[key]
+    return f"by the {key} route" if key else ""
 
 
 def dose_and_rate(value: object) -> str:
@@ -303,8 +582,9 @@ def dose_and_rate(value: object) -> str:
     return f"{dose} at {rate}" if dose and rate else dose or rate
 
 
-def dosage(value: object) -> str:
-    """A Dosage as a prescription line: dose, route, method, site, schedule, and its text."""
+def dosage(value: object, bounds: Callable[[object], str] | None = None) -> str:
+    """A Dosage as a prescription line (``12 mg orally once daily, from 2023-10-18``), then the
+    dosage text as written."""
     data = as_dict(value)
     dose = joined((dose_and_rate(d) for d in as_list(data.get("doseAndRate"))), " or ")
     as_needed = ""
@@ -313,13 +593,12 @@ def dosage(value: object) -> str:
     elif data.get("asNeededCodeableConcept") is not None:
         as_needed = "as needed for " + concept(data.get("asNeededCodeableConcept"))
     maximum = ratio(data.get("maxDosePerPeriod"))
+    sentence = joined((dose, route(data.get("route")), timing(data.get("timing"), bounds)), " ")
     structured = joined(
         (
-            dose,
-            concept(data.get("route")),
+            sentence,
             concept(data.get("method")),
             ("at " + concept(data.get("site"))) if data.get("site") is not None else "",
-            timing(data.get("timing")),
             as_needed,
             concepts(data.get("additionalInstruction")),
             f"at most {maximum}" if maximum else "",
@@ -372,6 +651,8 @@ def generic(value: object, depth: int = 0) -> str:
         return reference(value)
     if set(value) <= {"start", "end", "id", "extension"}:
         return period(value)
+    if "repeat" in value or "event" in value:
+        return timing(value)
     if depth >= 2:
         return ""
     return joined(

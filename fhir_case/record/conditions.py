@@ -40,19 +40,15 @@ def condition(record: Record, fact: m.Condition) -> JSON:
     resource["verificationStatus"] = hl7_concept(
         VERIFICATION, fact.verification, fact.verification.capitalize()
     )
-    # A refuted diagnosis was weighed and ruled out: it is no item of the problem list.
-    category = (
-        ("encounter-diagnosis", "Encounter Diagnosis")
-        if fact.role == "refuted"
-        else ("problem-list-item", "Problem List Item")
-    )
-    resource["category"] = [hl7_concept(CATEGORY, *category)]
+    # A refuted diagnosis was weighed and ruled out: it is no item of the problem list, and
+    # with no encounter it is no encounter diagnosis either, so it has no category.
+    if fact.role != "refuted":
+        resource["category"] = [hl7_concept(CATEGORY, "problem-list-item", "Problem List Item")]
     resource["code"] = concept(fact.codes, fact.text)
     if fact.body_site:
         resource["bodySite"] = [site(fact.body_site)]
     resource["subject"] = record.patient_ref()
-    if fact.onset is not None and fact.onset.date:
-        resource["onsetDateTime"] = fact.onset.date
+    resource |= record.when("onsetDateTime", fact.onset)
     if fact.evidence:
         resource["evidence"] = [{"detail": record.refs(fact.evidence)}]
     resource["note"] = notes(fact.notes, fact.quotes, fact.onset)
@@ -93,19 +89,8 @@ def tumor(record: Record, fact: m.Tumor) -> JSON:
             "valueReference": record.ref(fact.condition),
         }
     ]
-    resource["identifier"] = [
-        {
-            "use": "usual",
-            "type": {
-                "coding": [
-                    {"system": "http://hl7.org/fhir/resource-types", "code": "BodyStructure"}
-                ],
-                "text": "Tumor identifier",
-            },
-            "system": "urn:ietf:rfc:3986",
-            "value": f"urn:uuid:{record.id_of(fact.id)}",
-        }
-    ]
+    if fact.morphology:
+        resource["morphology"] = concept(fact.morphology, None)
     resource["location"] = concept(fact.location.codes, fact.location.text)
     if fact.location.laterality:
         resource["locationQualifier"] = [laterality(fact.location.laterality)]

@@ -1,8 +1,10 @@
-"""MedicationRequest with structured dosage."""
+"""MedicationRequest with structured dosage, and the RequestGroup that lays out a treatment cycle
+(``timing-daysOfCycle``, which R4 defines for RequestGroup actions, not for Timing)."""
 
 from __future__ import annotations
 
 from fhir_case.casefile import model as m
+from fhir_case.extensions import DATA_ABSENT_REASON, DAYS_OF_CYCLE
 from fhir_case.record.common import (
     JSON,
     MCODE,
@@ -20,6 +22,12 @@ DOSE_BASIS = {
     "body-surface-area": m.CodeRef(SNOMED, "301898006", "Body surface area (observable entity)"),
     "fixed": m.CodeRef(SNOMED, "1157245009", "Fixed dose (qualifier value)"),
 }
+CYCLE_KEY = "cycles"
+
+
+def cycle_key(fact: m.Medication) -> str:
+    """The key of the RequestGroup that lays out a medication's cycles."""
+    return f"{fact.id}/{CYCLE_KEY}"
 
 
 def medication_request(record: Record, fact: m.Medication) -> JSON:
@@ -29,33 +37,58 @@ def medication_request(record: Record, fact: m.Medication) -> JSON:
         else US_CORE + "us-core-medicationrequest"
     )
     resource = record.base("MedicationRequest", fact.id, profile)
+    extensions = []
+    if fact.cancer_related:
+        # mCODE's treatment intent is must-support; no source here states one.
+        extensions.append(
+            {
+                "url": MCODE + "mcode-procedure-intent",
+                "valueCodeableConcept": {
+                    "extension": [{"url": DATA_ABSENT_REASON, "valueCode": "unknown"}]
+                },
+            }
+        )
     if fact.dose_basis:
-        resource["extension"] = [
+        extensions.append(
             {
                 "url": MCODE + "mcode-normalization-basis",
                 "valueCodeableConcept": {"coding": [coding(DOSE_BASIS[fact.dose_basis])]},
             }
-        ]
+        )
+    if extensions:
+        resource["extension"] = extensions
     resource["status"] = fact.status
     resource["intent"] = "order"
     resource["medicationCodeableConcept"] = concept(fact.codes, fact.text)
     resource["subject"] = record.patient_ref()
-    organization = record.case.patient.managing_organization
-    if organization:
-        resource["requester"] = record.ref(organization)
+    requester = fact.requester or record.case.patient.managing_organization
+    if requester:
+        resource["requester"] = record.ref(requester)
     if fact.reasons:
         resource["reasonReference"] = record.refs(fact.reasons)
-    resource["note"] = notes(fact.notes, fact.quotes)
-    resource["dosageInstruction"] = [_dosage(fact)]
+    plans = [plan.id for plan in record.case.care_plans if fact.id in plan.activities]
+    if plans:
+        resource["basedOn"] = record.refs(tuple(plans))
+    remarks = notes(fact.notes, fact.quotes, fact.bounds)
+    if fact.requester_inferred and requester:
+        remarks.insert(
+            0,
+            {
+                "text": "Requester inferred: the patient's managing organization; the source "
+                "names no prescriber."
+            },
+        )
+    resource["note"] = remarks
+    resource["dosageInstruction"] = [_dosage(record, fact)]
     if fact.prior:
         resource["priorPrescription"] = record.ref(fact.prior)
     return resource
 
 
-def _dosage(fact: m.Medication) -> JSON:
+def _dosage(record: Record, fact: m.Medication) -> JSON:
     dosage: JSON = {
         "text": fact.instruction,
-        "timing": {"repeat": timing_repeat(fact.timing, fact.bounds)},
+        "timing": {"repeat": timing_repeat(record.period(fact.bounds), fact.timing)},
     }
     if fact.route:
         dosage["route"] = concept((fact.route,), None)
@@ -64,3 +97,42 @@ def _dosage(fact: m.Medication) -> JSON:
     elif fact.rate:
         dosage["doseAndRate"] = [{"rateQuantity": quantity(fact.rate)}]
     return dosage
+
+
+def cycle_group(record: Record, fact: m.Medication, cycle: m.Cycle) -> JSON:
+    """The order's cycles: an action timed once every ``length`` days, whose sub-action gives
+    the order on days ``first_day``..``last_day`` of each cycle (the extension
+    ``timing-daysOfCycle`` counts from the first parent action that has a timing)."""
+    resource = record.base("RequestGroup", cycle_key(fact))
+    resource["status"] = fact.status
+    resource["intent"] = "order"
+    resource["subject"] = record.patient_ref()
+    if fact.reasons:
+        resource["reasonReference"] = record.refs(fact.reasons)
+    resource["note"] = notes((), fact.quotes)
+    days = range(cycle.first_day, cycle.last_day + 1)
+    off_days = cycle.length - cycle.last_day + cycle.first_day - 1
+    resource["action"] = [
+        {
+            "title": f"{cycle.length}-day cycle",
+            "description": (
+                f"One cycle every {cycle.length} days: {fact.text} on days "
+                f"{cycle.first_day} to {cycle.last_day}, then {off_days} days without"
+            ),
+            "timingTiming": {"repeat": {"frequency": 1, "period": cycle.length, "periodUnit": "d"}},
+            "action": [
+                {
+                    "extension": [
+                        {
+                            "extension": [{"url": "day", "valueInteger": day} for day in days],
+                            "url": DAYS_OF_CYCLE,
+                        }
+                    ],
+                    "title": f"Days {cycle.first_day} to {cycle.last_day}",
+                    "description": fact.instruction,
+                    "resource": record.ref(fact.id),
+                }
+            ],
+        }
+    ]
+    return resource

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from fhir_case.casefile import model as m
-from fhir_case.record.common import JSON, MCODE, US_CORE, Record, period
-from fhir_case.record.ids import full_url
+from fhir_case.extensions import DATA_ABSENT_REASON
+from fhir_case.record.common import JSON, MCODE, US_CORE, Record
 
-DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
-ENCOUNTER_CLASSES = {"inpatient": ("IMP", "inpatient encounter")}
+ENCOUNTER_CLASSES = {
+    "inpatient": ("IMP", "inpatient encounter"),
+    "ambulatory": ("AMB", "ambulatory"),
+}
 
 
 def organization(record: Record, org: m.Organization) -> JSON:
@@ -31,14 +33,6 @@ def organization(record: Record, org: m.Organization) -> JSON:
 
 def patient(record: Record, person: m.Patient) -> JSON:
     resource = record.base("Patient", person.id, MCODE + "mcode-cancer-patient")
-    resource["identifier"] = [
-        {
-            "use": "usual",
-            "type": {"text": "Case-report record identifier (not a hospital record number)"},
-            "system": "urn:ietf:rfc:3986",
-            "value": full_url(record.id_of(person.id)),
-        }
-    ]
     # A case report withholds the name: say so rather than leave US Core's required name empty.
     resource["name"] = [{"extension": [{"url": DATA_ABSENT_REASON, "valueCode": "masked"}]}]
     resource["gender"] = person.gender
@@ -52,7 +46,7 @@ def patient(record: Record, person: m.Patient) -> JSON:
 def encounter(record: Record, visit: m.Encounter) -> JSON:
     resource = record.base("Encounter", visit.id)
     code, display = ENCOUNTER_CLASSES[visit.encounter_class]
-    resource["status"] = "finished"
+    resource["status"] = visit.status
     resource["class"] = {
         "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
         "code": code,
@@ -60,7 +54,7 @@ def encounter(record: Record, visit: m.Encounter) -> JSON:
     }
     resource["type"] = [{"text": visit.text}]
     resource["subject"] = record.patient_ref()
-    resource["period"] = period(visit.period)
+    resource["period"] = record.period(visit.period)
     if visit.reasons:
         resource["reasonReference"] = record.refs(visit.reasons)
     if visit.service_provider:

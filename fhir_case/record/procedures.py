@@ -1,4 +1,5 @@
-"""Procedure (biopsies, imaging, chemotherapy), DiagnosticReport and ServiceRequest (the plan)."""
+"""Procedure (examinations, imaging, biopsies, chemotherapy, and procedures not done),
+DiagnosticReport, ServiceRequest (a planned service) and CarePlan (a phase of treatment)."""
 
 from __future__ import annotations
 
@@ -9,37 +10,36 @@ from fhir_case.record.common import (
     Record,
     concept,
     notes,
-    period,
     site,
     timing_repeat,
 )
+from fhir_case.record.medications import cycle_key
 
 REPORT_CATEGORIES = {"LAB": "Laboratory", "RAD": "Radiology"}
 
 
 def procedure(record: Record, fact: m.Procedure) -> JSON:
     resource = record.base("Procedure", fact.id, US_CORE + "us-core-procedure")
-    resource["status"] = "completed"
+    resource["status"] = fact.status
+    if fact.status_reason:
+        resource["statusReason"] = {"text": fact.status_reason}
     resource["code"] = concept(fact.codes, fact.text)
     resource["subject"] = record.patient_ref()
     if fact.encounter:
         resource["encounter"] = record.ref(fact.encounter)
-    when = None
     if isinstance(fact.performed, m.Period):
-        resource["performedPeriod"] = period(fact.performed)
-    elif fact.performed.date:
-        resource["performedDateTime"] = fact.performed.date
-        when = fact.performed
+        performed = record.period(fact.performed)
+        if performed:
+            resource["performedPeriod"] = performed
     else:
-        # US Core requires a performed[x] for a completed procedure; the source gives no date.
-        resource["performedString"] = fact.performed.how or "date not stated"
+        resource |= record.when("performedDateTime", fact.performed)
     if fact.reasons:
         resource["reasonReference"] = record.refs(fact.reasons)
     if fact.body_site:
         resource["bodySite"] = [site(fact.body_site)]
     if fact.reports:
         resource["report"] = record.refs(fact.reports)
-    resource["note"] = notes(fact.notes, fact.quotes, when)
+    resource["note"] = notes(fact.notes, fact.quotes, fact.performed)
     return resource
 
 
@@ -57,9 +57,9 @@ def report(record: Record, fact: m.Report) -> JSON:
             ]
         }
     ]
-    resource["code"] = {"text": fact.text}
+    resource["code"] = concept(fact.codes, fact.text)
     resource["subject"] = record.patient_ref()
-    resource["effectiveDateTime"] = fact.date
+    resource |= record.when("effectiveDateTime", fact.date)
     resource["result"] = record.refs(fact.results)
     resource["conclusion"] = fact.conclusion
     if fact.conclusion_codes:
@@ -74,8 +74,37 @@ def plan(record: Record, fact: m.Plan) -> JSON:
     resource["code"] = concept(fact.codes, fact.text)
     resource["subject"] = record.patient_ref()
     if fact.timing:
-        resource["occurrenceTiming"] = {"repeat": timing_repeat(fact.timing)}
+        resource["occurrenceTiming"] = {"repeat": timing_repeat(None, fact.timing)}
     if fact.reasons:
         resource["reasonReference"] = record.refs(fact.reasons)
     resource["note"] = notes((), fact.quotes)
+    return resource
+
+
+def care_plan(record: Record, fact: m.CarePlan) -> JSON:
+    """A phase of treatment. Its orders are its activities (a cyclic order through the
+    RequestGroup that lays out its cycles); each order is ``basedOn`` the plan."""
+    resource = record.base("CarePlan", fact.id)
+    resource["status"] = fact.status
+    resource["intent"] = "plan"
+    resource["title"] = fact.title
+    if fact.description:
+        resource["description"] = fact.description
+    resource["subject"] = record.patient_ref()
+    period = record.period(fact.period)
+    if period:
+        resource["period"] = period
+    if fact.addresses:
+        resource["addresses"] = record.refs(fact.addresses)
+    if fact.supporting_info:
+        resource["supportingInfo"] = record.refs(fact.supporting_info)
+    cyclic = {
+        medication.id: cycle_key(medication)
+        for medication in record.case.medications
+        if medication.cycle is not None
+    }
+    resource["activity"] = [
+        {"reference": record.ref(cyclic.get(activity, activity))} for activity in fact.activities
+    ]
+    resource["note"] = notes(fact.notes, fact.quotes, fact.period)
     return resource

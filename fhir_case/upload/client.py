@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 import requests.auth
@@ -32,19 +33,41 @@ from fhir_case import __version__
 from fhir_case.errors import (
     AuthenticationError,
     FhirServerError,
+    RedirectError,
     RequestRejectedError,
     ResourceNotFoundError,
     ServerFaultError,
+    ServerUnavailableError,
     ServerUnreachableError,
+    UsageError,
 )
+from fhir_case.safeinput import mb, parse_json
 from fhir_case.upload.outcome import OutcomeIssue, parse_outcome, summarize
+from fhir_case.upload.prepare import is_id, is_resource_type
 from fhir_case.upload.settings import Auth, BasicAuth, BearerAuth, ServerSettings
+from fhir_case.upload.transport import (
+    MAX_RESPONSE_BYTES,
+    TooLarge,
+    Watchdog,
+    WatchedAdapter,
+    read_body,
+)
 
 log = logging.getLogger("fhir_case.upload")
 
 FHIR_JSON = "application/fhir+json"
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 MAX_PAGES = 1000
+MAX_REDIRECTS = 5
+UNSAFE_PATH = re.compile(r"[\x00-\x20\x7f\\#%]")
+
+
+class _TransportFailure(Exception):
+    """One attempt got no usable answer; ``retry``: whether another attempt could fare better."""
+
+    def __init__(self, description: str, *, retry: bool = True) -> None:
+        super().__init__(description)
+        self.retry = retry
 
 
 @dataclass(frozen=True)
@@ -97,6 +120,9 @@ class FhirClient:
                 "User-Agent": f"fhir-case/{__version__}",
             }
         )
+        adapter = WatchedAdapter()
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
         self._session.verify = settings.verify_tls
         self._session.trust_env = False  # no credentials from ~/.netrc, no proxy surprises
         if settings.auth is not None:
@@ -139,22 +165,18 @@ class FhirClient:
         while True:
             attempt += 1
             remaining = max(deadline - self._clock(), 0.1)
-            timeout = (
-                min(self.settings.connect_timeout, remaining),
-                min(self.settings.read_timeout, remaining),
-            )
             self.request_count += 1
             try:
-                raw = self._send(method, url, params, data, timeout)
-            except requests.RequestException as error:
-                failure = _describe(error, timeout[1])
-                if isinstance(error, requests.exceptions.SSLError):
-                    raise ServerUnreachableError(f"{what}: {failure}") from None
+                raw = self._exchange(method, url, params, data, remaining, what)
+            except _TransportFailure as failed:
+                if not failed.retry:
+                    raise ServerUnreachableError(f"{what}: {failed}") from None
                 if not safe:
                     raise ServerUnreachableError(
-                        f"{what}: {failure}. Not retried: the request is not safe to repeat "
+                        f"{what}: {failed}. Not retried: the request is not safe to repeat "
                         "(it could be applied twice)."
                     ) from None
+                failure = str(failed)
                 hinted = None
                 response = None
             else:
@@ -182,18 +204,116 @@ class FhirClient:
         remaining: float,
     ) -> FhirServerError:
         elapsed = self._clock() - started
+        limit = self.settings.retry.total_seconds
         gave_up = (
             f"gave up after {attempt} attempt{'s' if attempt > 1 else ''} in {elapsed:.1f} s "
-            f"(retry time limit {self.settings.retry.total_seconds:g} s)"
+            f"(retry time limit {limit:g} s, --retry-time)"
         )
+        if response is None:
+            return ServerUnreachableError(
+                f"{what}: {failure}; {gave_up}. Check that the server is running and that "
+                "--server names the right base URL."
+            )
+        status = f"{response.status_code} {response.reason}"
         if hinted is not None and hinted > remaining:
-            gave_up += f"; the server asked to wait {hinted:g} s more"
-        if response is not None:
-            return self._error(response, what, suffix=gave_up)
-        return ServerUnreachableError(
-            f"{what}: {failure}; {gave_up}. Check that the server is running and that "
-            "--server names the right base URL."
+            header = response.headers.get("Retry-After", "")
+            message = (
+                f"{what}: the server is busy ({status}) and asked to wait {hinted:g} s "
+                f"(Retry-After: {header}), longer than the {max(remaining, 0):.0f} s left of "
+                f"--retry-time {limit:g} s; {gave_up}. Try again later, or give a longer "
+                "--retry-time"
+            )
+        else:
+            message = (
+                f"{what}: the server stayed unavailable ({status}) for {elapsed:.1f} s; "
+                f"{gave_up}. Try again later, or give a longer --retry-time"
+            )
+        issues = _outcome_issues(response)
+        detail = summarize(issues)
+        return ServerUnavailableError(
+            f"{message}\n{detail}" if detail else message,
+            status=response.status_code,
+            issues=issues,
+            retry_after=hinted,
         )
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | list[tuple[str, str]] | None,
+        data: bytes | None,
+        remaining: float,
+        what: str,
+    ) -> requests.Response:
+        """One attempt: the request, redirects on this server, and the whole answer, all within
+        ``min(--timeout, the retry time left)``; _TransportFailure when it fails."""
+        limit = min(self.settings.read_timeout, remaining)
+        which = "--timeout" if limit == self.settings.read_timeout else "--retry-time"
+        timeout = (min(self.settings.connect_timeout, limit), limit)
+        seen = [url]
+        with Watchdog(limit) as watchdog:
+            try:
+                while True:
+                    raw = self._send(method, url, params, data, timeout)
+                    target = self._redirect_target(raw, method, url, seen)
+                    if target is None:
+                        read_body(raw)
+                        break
+                    raw.close()
+                    seen.append(target)
+                    url, params = target, None
+            except TooLarge:
+                raise FhirServerError(
+                    f"{what}: the server's answer is larger than {mb(MAX_RESPONSE_BYTES)} "
+                    "(limit MAX_RESPONSE_BYTES, see docs/limits.md); stopped reading it"
+                ) from None
+            except requests.exceptions.SSLError as error:
+                raise _TransportFailure(_describe(error, limit), retry=False) from None
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+                if not watchdog.fired:
+                    raise _TransportFailure(_describe(error, limit)) from None
+            if watchdog.fired:  # a cut-off answer can look complete: the time decides
+                raise _TransportFailure(
+                    f"no complete answer within {limit:.1f} s ({which}); the server was too slow "
+                    "or still sending"
+                )
+        return raw
+
+    def _redirect_target(
+        self, raw: requests.Response, method: str, url: str, seen: list[str]
+    ) -> str | None:
+        """Where a redirect leads, when it may be followed; RedirectError when it may not."""
+        location = raw.headers.get("Location")
+        if not (300 <= raw.status_code < 400 and location):
+            return None
+        target = urljoin(url, location)
+        status = f"{raw.status_code} {raw.reason}"
+        if target in seen:
+            hops = " -> ".join(self._display(u) for u in [*seen[seen.index(target) :], target])
+            raise RedirectError(
+                f"{method} {self._display(seen[0])}: the server redirects in a loop ({hops}); "
+                "fix the server's configuration or give --server the server's real base URL"
+            )
+        if len(seen) > MAX_REDIRECTS:
+            raise RedirectError(
+                f"{method} {self._display(seen[0])}: more than {MAX_REDIRECTS} redirects; give "
+                "--server the server's real base URL"
+            )
+        ours, theirs = urlsplit(self.base_url), urlsplit(target)
+        if (ours.scheme, ours.netloc) != (theirs.scheme, theirs.netloc):
+            raise RedirectError(
+                f"{method} {self._display(url)}: the server redirects ({status}) to "
+                f"{self._display(target)}, another origin; fhir-case sends requests (and "
+                "credentials) only to --server: give --server that base URL"
+            )
+        if method not in ("GET", "HEAD") and raw.status_code not in (307, 308):
+            raise RedirectError(
+                f"{method} {self._display(url)}: the server redirects ({status}) to "
+                f"{self._display(target)}, which would turn the {method} into a GET; give "
+                "--server the URL it redirects to"
+            )
+        return target
 
     def _send(
         self,
@@ -207,7 +327,15 @@ class FhirClient:
             # Unverified TLS was asked for explicitly (and announced once by the CLI): no
             # warning on every request.
             warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-            return self._session.request(method, url, params=params, data=data, timeout=timeout)
+            return self._session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                timeout=timeout,
+                stream=True,
+                allow_redirects=False,
+            )
 
     def _backoff(self, attempt: int) -> float:
         policy = self.settings.retry
@@ -215,6 +343,12 @@ class FhirClient:
 
     def _url(self, path: str) -> str:
         if not path.startswith(("http://", "https://")):
+            route = path.split("?", 1)[0]
+            if UNSAFE_PATH.search(route) or any(s in (".", "..") for s in route.split("/")):
+                raise UsageError(
+                    f"refusing to send a request to {path!r}: that path would leave the FHIR "
+                    "base URL or change the request (a '..', a space, a control character)"
+                )
             return f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
         # An absolute URL from the server (a paging link). Servers behind proxies often name
         # themselves differently, so keep its path and query but always talk to our own origin:
@@ -232,10 +366,7 @@ class FhirClient:
 
     def _error(self, raw: requests.Response, what: str, suffix: str = "") -> FhirServerError:
         status = raw.status_code
-        try:
-            issues = parse_outcome(raw.json()) if raw.content else ()
-        except ValueError:
-            issues = ()
+        issues = _outcome_issues(raw)
         head = f"{what}: the server answered {status} {raw.reason}"
         if suffix:
             head += f" ({suffix})"
@@ -263,6 +394,11 @@ class FhirClient:
         return _resource(self.request("GET", "metadata").body, "CapabilityStatement", "metadata")
 
     def read(self, resource_type: str, resource_id: str) -> dict[str, Any]:
+        if not is_resource_type(resource_type) or not is_id(resource_id):
+            raise UsageError(
+                f"{resource_type}/{resource_id!r}: not a resource type and FHIR id (an id is 1-64 "
+                "of A-Z a-z 0-9 - .); it would change the request's URL, so nothing was sent"
+            )
         path = f"{resource_type}/{resource_id}"
         return _resource(self.request("GET", path).body, resource_type, path)
 
@@ -336,14 +472,27 @@ class FhirClient:
 def _json_body(raw: requests.Response, what: str) -> Any:
     if not raw.content:
         return None
-    try:
-        return raw.json()
-    except ValueError:
+    text = raw.content.decode("utf-8", errors="replace")
+    if text.lstrip()[:1] not in ("{", "["):
         kind = raw.headers.get("Content-Type", "no content type")
         raise FhirServerError(
             f"{what}: the answer is not JSON ({kind}); is this the base URL of a FHIR server?",
             status=raw.status_code,
+        )
+    try:
+        return parse_json(text, f"{what}: the answer")
+    except UsageError as error:
+        raise FhirServerError(
+            f"the server's answer cannot be read: {error}", status=raw.status_code
         ) from None
+
+
+def _outcome_issues(raw: requests.Response) -> tuple[OutcomeIssue, ...]:
+    """The OperationOutcome issues of an error answer, if it has any."""
+    try:
+        return parse_outcome(_json_body(raw, "")) if raw.content else ()
+    except FhirServerError:
+        return ()
 
 
 def _resource(body: Any, resource_type: str, what: str) -> dict[str, Any]:
@@ -367,8 +516,8 @@ def _retry_after(value: str | None) -> float | None:
     return max(when.timestamp() - time.time(), 0.0)
 
 
-def _describe(error: requests.RequestException, read_timeout: float) -> str:
-    """A plain description of a transport failure (no URL internals, no headers)."""
+def _describe(error: BaseException, limit: float) -> str:
+    """A plain description of a transport failure (no URL internals, no class names)."""
     text = str(error).lower()
     if isinstance(error, requests.exceptions.SSLError):
         return (
@@ -378,11 +527,28 @@ def _describe(error: requests.RequestException, read_timeout: float) -> str:
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return "the connection timed out"
     if isinstance(error, requests.exceptions.ReadTimeout):
-        return f"no answer within {read_timeout:g} s"
+        return f"no answer within {limit:g} s"
     if "refused" in text:
         return "connection refused"
-    if "reset" in text or "aborted" in text or "remotedisconnected" in text:
-        return "the connection was reset before the answer was complete"
     if "name or service not known" in text or "nodename nor servname" in text:
         return "the host name cannot be resolved"
-    return f"connection failed ({type(error).__name__})"
+    if isinstance(error, requests.exceptions.ChunkedEncodingError) or "incomplete" in text:
+        return "the connection broke before the answer was complete"
+    if "reset" in text or "aborted" in text or "remotedisconnected" in text or "broken" in text:
+        return "the connection was reset before the answer was complete"
+    if isinstance(error, requests.exceptions.ContentDecodingError):
+        return "the answer's compression is broken"
+    reason = _os_reason(error)
+    return f"the connection failed ({reason})" if reason else "the connection failed"
+
+
+def _os_reason(error: BaseException | None) -> str:
+    """The operating system's words for the innermost OSError behind ``error``, if any."""
+    seen = 0
+    while error is not None and seen < 10:
+        if isinstance(error, OSError) and error.strerror:
+            return error.strerror.lower()
+        inner = [a for a in getattr(error, "args", ()) if isinstance(a, BaseException)]
+        error = error.__cause__ or error.__context__ or (inner[0] if inner else None)
+        seen += 1
+    return ""

@@ -8,7 +8,8 @@ What the server may change, and so is ignored:
   was sent must come back, compared with whitespace normalised;
 - references: the server rewrites ``urn:uuid:`` fullUrls to ``Type/<server id>`` and may make them
   absolute (``[base]/Type/<id>``) or versioned (``.../_history/n``); both sides are reduced to
-  ``Type/<id>`` before comparing.
+  ``Type/<id>`` before comparing. A reference whose target's server id is not known (it points
+  to an entry that failed) is not compared.
 
 Everything else must be equal; an element the server added or dropped is a difference.
 """
@@ -22,18 +23,20 @@ from typing import Any
 from fhir_case.upload.references import map_references, relative
 
 SERVER_META = ("versionId", "lastUpdated", "source")
+UNKNOWN = "\x00unknown target"  # stands for a reference that cannot be compared
 WHITESPACE = re.compile(r"\s+")
 
 
 def differences(
     sent: dict[str, Any],
     stored: dict[str, Any],
-    references: Mapping[str, str],
+    references: Mapping[str, str | None],
     base_url: str,
 ) -> list[str]:
     """Human-readable differences, each naming a FHIRPath-like location; empty when they match.
 
-    ``references`` maps what was sent (fullUrls) to what the server made of it (``Type/id``)."""
+    ``references`` maps what was sent (fullUrls) to what the server made of it (``Type/id``), or
+    to None when that is not known."""
     left = _normalise(sent, references, base_url, sent=sent)
     right = _normalise(stored, {}, base_url, sent=sent)
     found: list[str] = []
@@ -42,11 +45,16 @@ def differences(
 
 
 def _normalise(
-    resource: dict[str, Any], references: Mapping[str, str], base_url: str, sent: dict[str, Any]
+    resource: dict[str, Any],
+    references: Mapping[str, str | None],
+    base_url: str,
+    sent: dict[str, Any],
 ) -> dict[str, Any]:
-    result: dict[str, Any] = map_references(
-        resource, lambda value: relative(references.get(value, value), base_url)
-    )
+    def target(value: str) -> str:
+        mapped = references.get(value, value)
+        return UNKNOWN if mapped is None else relative(mapped, base_url)
+
+    result: dict[str, Any] = map_references(resource, target)
     meta = result.get("meta")
     if isinstance(meta, dict):
         for key in SERVER_META:
@@ -63,6 +71,8 @@ def _normalise(
 
 
 def _diff(left: Any, right: Any, path: str, found: list[str]) -> None:
+    if left == UNKNOWN:
+        return
     if isinstance(left, dict) and isinstance(right, dict):
         for key in sorted(left.keys() | right.keys()):
             where = f"{path}.{key}"

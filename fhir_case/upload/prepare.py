@@ -1,6 +1,6 @@
 """Pure: a bundle file's content -> the transaction that uploads it idempotently.
 
-Two modes (see :class:`~fhir_case.upload.settings.Mode`):
+Three modes (see :class:`~fhir_case.upload.settings.Mode`):
 
 - ``put``: each entry becomes ``PUT Type/<id>`` (update-as-create) with the resource's id, or the
   uuid of its ``urn:uuid:`` fullUrl when it has none. The builder's ids are deterministic, so an
@@ -8,6 +8,13 @@ Two modes (see :class:`~fhir_case.upload.settings.Mode`):
 - ``conditional``: each entry becomes ``POST Type`` with ``ifNoneExist`` on the resource's first
   business identifier (``identifier=system|value``, the query part only, as the spec says). The
   server assigns ids; an existing match is kept as it is.
+- ``create``: for servers where PUT cannot create (``updateCreate: false``): each entry becomes
+  ``POST Type``, with ``ifNoneExist`` where the resource has an identifier. The server assigns
+  ids and rewrites the references. Resources without an identifier are created again by each
+  upload, so such a transaction is never retried.
+
+:func:`split` cuts a bundle into parts of at most N entries for servers that limit a
+transaction's size, keeping entries that refer to each other together where it can.
 
 Entries keep their fullUrl, so references between them (``urn:uuid:...``) are resolved by the
 server. Anything that would make a repeat upload unsafe is refused with the entry named.
@@ -27,6 +34,18 @@ from fhir_case.upload.references import map_references
 from fhir_case.upload.settings import Mode
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]{1,63}$")  # a name: nothing that changes a URL
+
+
+def is_id(value: object) -> bool:
+    """A FHIR id that is safe as a URL path segment (``..`` matches FHIR's pattern, but not)."""
+    return isinstance(value, str) and bool(ID_PATTERN.fullmatch(value)) and value.strip(".") != ""
+
+
+def is_resource_type(value: object) -> bool:
+    return isinstance(value, str) and bool(RESOURCE_TYPE.fullmatch(value))
+
+
 URN_UUID = re.compile(r"^urn:uuid:([0-9a-fA-F-]{36})$")
 
 
@@ -37,9 +56,9 @@ class PreparedEntry:
     resource_type: str
     resource: dict[str, Any]  # as it is sent
     request: dict[str, str]  # Bundle.entry.request
-    lookup: (
-        str  # how to find it on the server: "Type/id" (put) or "Type?identifier=..." (conditional)
-    )
+    # How to find it on the server: "Type/id" (put) or "Type?identifier=..." (conditional);
+    # "" when it cannot be found (create mode, no identifier).
+    lookup: str
 
     @property
     def label(self) -> str:
@@ -86,7 +105,9 @@ class PreparedBundle:
     def deletion(self) -> dict[str, Any]:
         """A transaction deleting every entry's resource (by id, or by identifier)."""
         entries = [
-            {"request": {"method": "DELETE", "url": e.lookup}} for e in reversed(self.entries)
+            {"request": {"method": "DELETE", "url": e.lookup}}
+            for e in reversed(self.entries)
+            if e.lookup
         ]
         return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
 
@@ -101,6 +122,88 @@ def prepare(bundle: Any, mode: Mode, source: str) -> PreparedBundle:
     entries = [_prepare_entry(source, index, raw, mode) for index, raw in enumerate(raw_entries)]
     _refuse_duplicates(source, entries)
     return PreparedBundle(source, mode, tuple(entries))
+
+
+def references_between(prepared: PreparedBundle) -> list[list[int]]:
+    """For each entry (by position), the positions of the other entries its resource refers to
+    (by fullUrl, or by ``Type/id`` in put mode)."""
+    position = {e.full_url: i for i, e in enumerate(prepared.entries)}
+    position |= {
+        e.lookup: i for i, e in enumerate(prepared.entries) if e.lookup and "?" not in e.lookup
+    }
+    found: list[list[int]] = []
+    for index, entry in enumerate(prepared.entries):
+        targets: list[int] = []
+
+        def note(reference: str, targets: list[int] = targets, index: int = index) -> str:
+            target = position.get(reference)
+            if target is not None and target != index and target not in targets:
+                targets.append(target)
+            return reference
+
+        map_references(entry.resource, note)
+        found.append(targets)
+    return found
+
+
+def split(prepared: PreparedBundle, max_entries: int) -> list[list[int]]:
+    """The entries' positions in parts of at most ``max_entries``: entries that refer to each
+    other in a circle stay in one part where it fits, and every part comes after the parts of
+    the entries it refers to, so each reference points into its own part or to a resource
+    already stored."""
+    edges = references_between(prepared)
+    parts: list[list[int]] = []
+    for group in _groups_targets_first(edges):
+        if parts and len(parts[-1]) + len(group) <= max_entries:
+            parts[-1].extend(group)
+            continue
+        parts.extend(
+            group[start : start + max_entries] for start in range(0, len(group), max_entries)
+        )
+    return parts
+
+
+def _groups_targets_first(edges: list[list[int]]) -> list[list[int]]:
+    """Strongly connected groups (Tarjan's algorithm, without recursion), each after the groups
+    it refers to; entries keep their bundle order within a group."""
+    index_of: dict[int, int] = {}
+    low: dict[int, int] = {}
+    stack: list[int] = []
+    on_stack: set[int] = set()
+    groups: list[list[int]] = []
+    counter = 0
+    for root in range(len(edges)):
+        if root in index_of:
+            continue
+        work: list[tuple[int, int]] = [(root, 0)]
+        while work:
+            node, edge = work.pop()
+            if edge == 0:
+                index_of[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            if edge < len(edges[node]):
+                work.append((node, edge + 1))
+                target = edges[node][edge]
+                if target not in index_of:
+                    work.append((target, 0))
+                elif target in on_stack:
+                    low[node] = min(low[node], index_of[target])
+                continue
+            for target in edges[node]:
+                if target in on_stack:
+                    low[node] = min(low[node], low[target])
+            if low[node] == index_of[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                groups.append(sorted(group))
+    return groups
 
 
 def is_idempotent(bundle: dict[str, Any]) -> bool:
@@ -122,6 +225,12 @@ def _prepare_entry(source: str, index: int, raw: Any, mode: Mode) -> PreparedEnt
     resource = raw.get("resource") if isinstance(raw, dict) else None
     if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
         raise InputFileError(f"{where}.resource: missing or without a resourceType")
+    if not is_resource_type(resource["resourceType"]):
+        raise InputFileError(
+            f"{where}.resource.resourceType: {resource['resourceType']!r} is not a resource type "
+            "name (letters only, e.g. Observation); it would change the request's URL, so "
+            "nothing is sent"
+        )
     resource = copy.deepcopy(resource)
     rtype: str = resource["resourceType"]
     full_url = str(raw.get("fullUrl") or "")
@@ -132,13 +241,21 @@ def _prepare_entry(source: str, index: int, raw: Any, mode: Mode) -> PreparedEnt
         return PreparedEntry(
             index, full_url or f"{rtype}/{rid}", rtype, resource, request, request["url"]
         )
-    condition = _identifier_condition(where, rtype, resource)
     if not full_url:
         raise InputFileError(
-            f"{where}.fullUrl: missing; conditional mode needs a fullUrl (urn:uuid:...) on every "
+            f"{where}.fullUrl: missing; {mode.value} mode needs a fullUrl (urn:uuid:...) on every "
             "entry so that references between entries can be resolved"
         )
     resource.pop("id", None)
+    if mode is Mode.CREATE:
+        condition = _identifier_condition(where, rtype, resource, required=False)
+        request = {"method": "POST", "url": rtype}
+        if condition:
+            request["ifNoneExist"] = condition
+        return PreparedEntry(
+            index, full_url, rtype, resource, request, f"{rtype}?{condition}" if condition else ""
+        )
+    condition = _identifier_condition(where, rtype, resource)
     request = {"method": "POST", "url": rtype, "ifNoneExist": condition}
     return PreparedEntry(index, full_url, rtype, resource, request, f"{rtype}?{condition}")
 
@@ -154,18 +271,29 @@ def _put_id(where: str, resource: dict[str, Any], full_url: str) -> str:
             "urn:uuid: fullUrl to take it from). Rebuild with `fhir-case build`, or use "
             "--mode conditional"
         )
-    if not ID_PATTERN.match(rid):
+    if not is_id(rid):
         raise InputFileError(
             f"{where}.resource.id: {rid!r} is not a FHIR id (1-64 of A-Z a-z 0-9 - .)"
         )
     return rid
 
 
-def _identifier_condition(where: str, rtype: str, resource: dict[str, Any]) -> str:
-    for identifier in resource.get("identifier") or ():
+def has_identifier(resource: dict[str, Any]) -> bool:
+    """Whether conditional create can recognise the resource (an identifier with system and
+    value)."""
+    return bool(_identifier_condition("", "", resource, required=False))
+
+
+def _identifier_condition(
+    where: str, rtype: str, resource: dict[str, Any], *, required: bool = True
+) -> str:
+    identifiers = resource.get("identifier")
+    for identifier in identifiers if isinstance(identifiers, list) else ():
         if isinstance(identifier, dict) and identifier.get("system") and identifier.get("value"):
             token = f"{_escape(identifier['system'])}|{_escape(identifier['value'])}"
             return urlencode([("identifier", token)], safe=":/|")
+    if not required:
+        return ""
     raise InputFileError(
         f"{where}: the {rtype} has no identifier with system and value, which conditional mode "
         "needs to recognise it on the server; use --mode put"
@@ -180,6 +308,8 @@ def _escape(value: str) -> str:
 def _refuse_duplicates(source: str, entries: Iterable[PreparedEntry]) -> None:
     seen: dict[str, PreparedEntry] = {}
     for entry in entries:
+        if not entry.lookup:
+            continue
         first = seen.setdefault(entry.lookup, entry)
         if first is not entry:
             what = "id" if "?" not in entry.lookup else "conditional create condition"

@@ -31,6 +31,9 @@ class Mode(StrEnum):
 
     PUT = "put"  # update-as-create: PUT Type/<id> with the builder's deterministic ids
     CONDITIONAL = "conditional"  # POST with ifNoneExist on the resource's business identifier
+    # POST: the server assigns ids (for servers where PUT cannot create); ifNoneExist where there
+    # is an identifier. Not idempotent for resources without one: not retried after a lost answer.
+    CREATE = "create"
 
 
 class Secret:

@@ -39,8 +39,15 @@ from fhir_case.upload.outcome import (
     parse_outcome,
     summarize,
 )
-from fhir_case.upload.prepare import PreparedBundle, PreparedEntry, is_idempotent
-from fhir_case.upload.references import relative
+from fhir_case.upload.prepare import (
+    PreparedBundle,
+    PreparedEntry,
+    has_identifier,
+    is_idempotent,
+    split,
+)
+from fhir_case.upload.references import map_references, relative
+from fhir_case.upload.settings import Mode
 
 BATCH_CHUNK = 200  # reads per batch request
 VALIDATE_LIMIT = 25  # candidates checked by $validate to find a rejected entry
@@ -50,11 +57,21 @@ Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
+class ResourceSupport:
+    """What a CapabilityStatement says about one resource type (None: it does not say)."""
+
+    interactions: frozenset[str] = frozenset()
+    update_create: bool | None = None
+    conditional_create: bool | None = None
+
+
+@dataclass(frozen=True)
 class Capability:
     fhir_version: str
     software: str
     transaction: bool
     batch: bool
+    resources: dict[str, ResourceSupport] = field(default_factory=dict)  # empty: not stated
 
 
 @dataclass
@@ -71,6 +88,7 @@ class UploadReport:
     server_ids: dict[str, str] = field(default_factory=dict)  # fullUrl -> Type/id on the server
     mismatches: dict[str, list[str]] = field(default_factory=dict)  # entry label -> differences
     verified: bool = False
+    notes: list[str] = field(default_factory=list)  # what the user should know (not errors)
 
     @property
     def ok(self) -> bool:
@@ -82,10 +100,17 @@ def check_capability(statement: dict[str, Any], *, batch: bool = False) -> Capab
     version = str(statement.get("fhirVersion") or "")
     software = str((statement.get("software") or {}).get("name") or "unknown software")
     codes: set[str] = set()
-    for rest in statement.get("rest") or ():
+    resources: dict[str, ResourceSupport] = {}
+    for rest in _dicts(statement.get("rest")):
         if rest.get("mode", "server") == "server":
-            codes |= {str(i.get("code")) for i in rest.get("interaction") or ()}
-    capability = Capability(version, software, "transaction" in codes, "batch" in codes)
+            codes |= {str(i.get("code")) for i in _dicts(rest.get("interaction"))}
+            for item in _dicts(rest.get("resource")):
+                resources[str(item.get("type"))] = ResourceSupport(
+                    frozenset(str(i.get("code")) for i in _dicts(item.get("interaction"))),
+                    _flag(item.get("updateCreate")),
+                    _flag(item.get("conditionalCreate")),
+                )
+    capability = Capability(version, software, "transaction" in codes, "batch" in codes, resources)
     if not version.startswith("4.0."):
         raise ServerCapabilityError(
             f"the server ({software}) speaks FHIR {version or '(version not stated)'}; "
@@ -104,6 +129,80 @@ def check_capability(statement: dict[str, Any], *, batch: bool = False) -> Capab
     return capability
 
 
+def check_fit(capability: Capability, prepared: PreparedBundle) -> None:
+    """Pure: ServerCapabilityError, before anything is sent, when the server's
+    CapabilityStatement says it cannot take the bundle as prepared, with what to do instead."""
+    software = capability.software
+    types = sorted({e.resource_type for e in prepared.entries})
+    # Types the statement does not list are not judged: servers often take more than they list.
+    support = {t: capability.resources[t] for t in types if t in capability.resources}
+    mode = prepared.mode
+    needed = "update" if mode is Mode.PUT else "create"
+    lacking = [t for t, s in support.items() if s.interactions and needed not in s.interactions]
+    if lacking:
+        raise ServerCapabilityError(
+            f"the server ({software}) does not allow '{needed}' for {', '.join(lacking)}, which "
+            f"{mode.value} mode needs" + ("; try --mode create (POST)" if mode is Mode.PUT else "")
+        )
+    if mode is Mode.PUT:
+        no_put_create = [t for t, s in support.items() if s.update_create is False]
+        if no_put_create:
+            without = sum(1 for e in prepared.entries if not has_identifier(e.resource))
+            raise ServerCapabilityError(
+                f"the server ({software}) cannot create resources with PUT (updateCreate: false "
+                f"for {', '.join(no_put_create)}): put mode would fail for every resource it "
+                "does not hold yet. Use --mode create (POST: the server assigns the ids and "
+                "rewrites the references between entries; resources without an identifier are "
+                "created again by every upload), or --mode conditional (POST only when no "
+                "resource has the same identifier; every resource needs one, and "
+                f"{without} of the {len(prepared.entries)} entries here have none)"
+            )
+    if mode is Mode.CONDITIONAL:
+        no_conditional = [t for t, s in support.items() if s.conditional_create is False]
+        if no_conditional:
+            raise ServerCapabilityError(
+                f"the server ({software}) does not support conditional create (ifNoneExist) for "
+                f"{', '.join(no_conditional)}; use --mode put, or --mode create"
+            )
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """What the server holds for a bundle after a transaction whose outcome was not known."""
+
+    stored: int  # entries the server holds exactly as sent
+    untouched: int  # entries the server holds as before (or still lacks)
+    total: int
+    unknown: int = 0  # entries that cannot be looked up (create mode, no identifier)
+    problem: str | None = None  # why the server could not be asked
+
+    def describe(self) -> str:
+        if self.problem is not None:
+            return f"whether anything was stored could not be checked ({self.problem})"
+        if self.unknown:
+            return (
+                f"{self.unknown} of the {self.total} entries cannot be looked up (they have no "
+                "identifier): whether they were stored is not known"
+            )
+        if self.stored == self.total:
+            return "the server holds the whole bundle as sent (checked): stored completely"
+        if self.untouched == self.total:
+            return "nothing of the bundle was stored (checked)"
+        changed = self.total - self.untouched
+        return (
+            f"WARNING: the server holds {changed} of the {self.total} entries changed: the "
+            "bundle was stored in part"
+        )
+
+
 class Uploader:
     """Uploads and deletes prepared bundles through one client."""
 
@@ -114,10 +213,12 @@ class Uploader:
         verify: bool = True,
         batch: bool = False,
         progress: Progress | None = None,
+        max_entries: int | None = None,
     ) -> None:
         self.client = client
         self.verify = verify
         self.batch = batch
+        self.max_entries = max_entries  # split larger bundles into transactions of this size
         self.progress: Progress | None = progress  # told each step, e.g. to show it on a terminal
         self._capability: Capability | None = None
 
@@ -134,55 +235,189 @@ class Uploader:
     # ---------------- upload ----------------
 
     def upload(self, prepared: PreparedBundle) -> UploadReport:
-        """Upload one bundle; raises FhirServerError when the server rejects it as a whole."""
-        self.capability()
+        """Upload one bundle; raises FhirServerError when the server rejects it as a whole.
+
+        Created, updated and unchanged are decided from what the server held before (looked up
+        first), not from status codes. When the transaction fails, or its answer is lost, the
+        server is asked what it now holds, and the error or the report says so."""
+        check_fit(self.capability(), prepared)
         report = UploadReport(prepared.source, len(prepared.entries))
         self._progress("looking up what the server holds")
         before = self._lookup(prepared.entries)
-        known, base = self._known_refs(prepared, before), self.client.base_url
-        same_before = [
-            stored is not None and not differences(e.resource, stored, known, base)
-            for e, stored in zip(prepared.entries, before, strict=True)
-        ]
+        if self.max_entries is not None and len(prepared.entries) > self.max_entries:
+            self._upload_parts(prepared, before, report, self.max_entries)
+        else:
+            self._send(prepared, before, report)
+        if self.verify and report.server_ids:
+            self._verify(prepared, report)
+        return report
+
+    def _send(
+        self,
+        prepared: PreparedBundle,
+        before: Sequence[dict[str, Any] | None],
+        report: UploadReport,
+        elsewhere: dict[str, str] | None = None,
+    ) -> None:
+        """One transaction (or batch) of ``prepared``; its results are added to ``report``.
+        References to entries sent in other transactions (``elsewhere``: their known ids) are
+        rewritten to their ``Type/id`` on the server."""
         bundle = prepared.batch() if self.batch else prepared.transaction()
+        if elsewhere is not None:
+            outside = {**elsewhere, **report.server_ids}
+            bundle = map_references(bundle, lambda ref: outside.get(ref, ref))
         self._progress(f"sending {len(prepared.entries)} entries")
         try:
             answer = self.client.transaction(bundle, idempotent=is_idempotent(bundle))
-        except (RequestRejectedError, ServerFaultError) as error:
-            raise self._rejected(prepared, error, before) from None
-        responses = answer.get("entry") or []
+        except FhirServerError as error:
+            self._after_failure(prepared, before, report, error)
+            return
+        entries = answer.get("entry")
+        responses: list[Any] = entries if isinstance(entries, list) else []
         if len(responses) != len(prepared.entries):
             raise FhirServerError(
                 f"the server answered {len(responses)} entries for {len(prepared.entries)} sent"
             )
-        for entry, response, unchanged in zip(
-            prepared.entries, responses, same_before, strict=True
-        ):
+        failed_here = 0
+        for entry, response, old in zip(prepared.entries, responses, before, strict=True):
             status, server_id, issues = self._entry_result(entry, response)
             if status >= 400:
+                failed_here += 1
                 report.failed += 1
                 report.mismatches[entry.label] = [str(i) for i in issues] or [f"status {status}"]
                 continue
             report.server_ids[entry.full_url] = server_id
-            if status == 201:
-                report.created += 1
-            elif unchanged:
-                report.unchanged += 1
-            else:
-                report.updated += 1
-        if self.verify:
-            self._verify(prepared, report)
-        return report
+            self._count(
+                report, entry, old, {**self._known_refs(prepared, before), **report.server_ids}
+            )
+        if failed_here and not self.batch:
+            stored = len(prepared.entries) - failed_here
+            report.notes.append(
+                f"the server answered the transaction like a batch: {failed_here} entries "
+                f"failed and {stored} were stored anyway. It did not apply the bundle all or "
+                "nothing (not atomic); fix the failed entries and upload again"
+            )
+
+    def _count(
+        self,
+        report: UploadReport,
+        entry: PreparedEntry,
+        old: dict[str, Any] | None,
+        references: dict[str, str],
+    ) -> None:
+        """Created, updated or unchanged: from what the server held before the upload."""
+        if old is None:
+            report.created += 1
+        elif differences(entry.resource, old, references, self.client.base_url):
+            report.updated += 1
+        else:
+            report.unchanged += 1
+
+    def _after_failure(
+        self,
+        prepared: PreparedBundle,
+        before: Sequence[dict[str, Any] | None],
+        report: UploadReport,
+        error: FhirServerError,
+    ) -> None:
+        """The transaction failed or its answer was lost: ask the server what it holds now.
+        Stored completely: the upload happened, and the report says how it was found out;
+        otherwise the error, with what the server holds."""
+        rejected = isinstance(error, RequestRejectedError | ServerFaultError) and not isinstance(
+            error, ResourceNotFoundError
+        )
+        if self.batch:
+            if rejected:
+                raise self._rejected(prepared, error, None) from None
+            raise error
+        self._progress("checking what the server holds after the failure")
+        state, after = self._state(prepared, before)
+        if state.problem is None and state.unknown == 0 and state.stored == state.total:
+            for entry, old, new in zip(prepared.entries, before, after, strict=True):
+                assert new is not None
+                report.server_ids[entry.full_url] = f"{entry.resource_type}/{new.get('id')}"
+                self._count(report, entry, old, self._known_refs(prepared, after))
+            report.notes.append(
+                f"{_first_line(error)}; so the outcome was unknown: {state.describe()}"
+            )
+            return
+        if rejected:
+            raise self._rejected(prepared, error, state) from None
+        lost = error.status is None
+        head = (
+            f"{_first_line(error)}; the outcome of the transaction was unknown"
+            if lost
+            else str(error)
+        )
+        raise type(error)(
+            f"{head}\n{state.describe()}", status=error.status, issues=error.issues
+        ) from None
+
+    def _state(
+        self, prepared: PreparedBundle, before: Sequence[dict[str, Any] | None]
+    ) -> tuple[ServerState, list[dict[str, Any] | None]]:
+        total = len(prepared.entries)
+        try:
+            after = self._lookup(prepared.entries)
+        except FhirServerError as error:
+            return ServerState(0, 0, total, problem=_first_line(error)), []
+        unknown = sum(1 for e in prepared.entries if not e.lookup)
+        references = self._known_refs(prepared, after)
+        stored = untouched = 0
+        for entry, old, new in zip(prepared.entries, before, after, strict=True):
+            if new is not None and not differences(
+                entry.resource, new, references, self.client.base_url
+            ):
+                stored += 1
+            if (old is None and new is None) or (
+                old is not None and new is not None and old.get("meta") == new.get("meta")
+            ):
+                untouched += 1
+        return ServerState(stored, untouched, total, unknown), after
+
+    def _upload_parts(
+        self,
+        prepared: PreparedBundle,
+        before: Sequence[dict[str, Any] | None],
+        report: UploadReport,
+        size: int,
+    ) -> None:
+        """The bundle as several transactions of at most ``size`` entries (not atomic as a
+        whole); references to entries of earlier parts point to what the server stored."""
+        parts = split(prepared, size)
+        ids = {e.full_url: e.lookup for e in prepared.entries if e.lookup and "?" not in e.lookup}
+        report.notes.append(
+            f"sent as {len(parts)} transactions of at most {size} entries (--max-entries): each "
+            "is all or nothing, the bundle as a whole is not"
+        )
+        for number, positions in enumerate(parts, 1):
+            part = PreparedBundle(
+                prepared.source, prepared.mode, tuple(prepared.entries[i] for i in positions)
+            )
+            own = {e.full_url for e in part.entries}
+            elsewhere = {url: ref for url, ref in ids.items() if url not in own}
+            try:
+                self._send(part, [before[i] for i in positions], report, elsewhere)
+            except FhirServerError as error:
+                done = sum(len(p) for p in parts[: number - 1])
+                left = len(prepared.entries) - done
+                report.failed += left
+                report.error = (
+                    f"part {number} of {len(parts)} failed: {error}\nthe {done} entries of the "
+                    f"parts before it were stored; the {left} entries of this part and those "
+                    "after it were not (or see above)"
+                )
+                return
 
     def _known_refs(
-        self, prepared: PreparedBundle, before: Sequence[dict[str, Any] | None]
+        self, prepared: PreparedBundle, held: Sequence[dict[str, Any] | None]
     ) -> dict[str, str]:
-        """fullUrl -> Type/id as far as known before sending (all of them in put mode)."""
+        """fullUrl -> Type/id as far as known (from ids, or from what the server holds)."""
         return {
             e.full_url: f"{e.resource_type}/{stored['id']}"
-            for e, stored in zip(prepared.entries, before, strict=True)
+            for e, stored in zip(prepared.entries, held, strict=False)
             if stored is not None
-        } | {e.full_url: e.lookup for e in prepared.entries if "?" not in e.lookup}
+        } | {e.full_url: e.lookup for e in prepared.entries if e.lookup and "?" not in e.lookup}
 
     def _entry_result(
         self, entry: PreparedEntry, response: Any
@@ -198,7 +433,7 @@ class Uploader:
             server_id = _location_id(location, self.client.base_url)
         elif isinstance(resource, dict) and resource.get("id"):
             server_id = f"{resource.get('resourceType')}/{resource['id']}"
-        elif "?" not in entry.lookup:
+        elif entry.lookup and "?" not in entry.lookup:
             server_id = entry.lookup
         else:
             server_id = ""
@@ -210,13 +445,17 @@ class Uploader:
         stored_entries = [e for e in prepared.entries if e.full_url in report.server_ids]
         self._progress(f"reading back {len(stored_entries)} resources")
         stored = self._fetch([report.server_ids[e.full_url] for e in stored_entries])
+        # A reference to an entry that failed is compared only when its id is known anyway.
+        references: dict[str, str | None] = {
+            e.full_url: e.lookup if e.lookup and "?" not in e.lookup else None
+            for e in prepared.entries
+        }
+        references |= report.server_ids
         for entry, resource in zip(stored_entries, stored, strict=True):
             if resource is None:
                 found = [f"{report.server_ids[entry.full_url]} is not on the server"]
             else:
-                found = differences(
-                    entry.resource, resource, report.server_ids, self.client.base_url
-                )
+                found = differences(entry.resource, resource, references, self.client.base_url)
             if found:
                 report.failed += 1
                 report.mismatches[entry.label] = found
@@ -225,8 +464,8 @@ class Uploader:
     def _rejected(
         self,
         prepared: PreparedBundle,
-        error: RequestRejectedError | ServerFaultError,
-        before: Sequence[dict[str, Any] | None],
+        error: FhirServerError,
+        state: ServerState | None,
     ) -> FhirServerError:
         issues = tuple(i for i in error.issues if isinstance(i, OutcomeIssue))
         culprits = self._locate(prepared, issues)
@@ -241,29 +480,9 @@ class Uploader:
             lines.append("the server's answer does not say which entry failed")
         if issues:
             lines.append(summarize(issues))
-        if not self.batch:
-            lines.append(self._stored_despite_rejection(prepared, before))
+        if state is not None:
+            lines.append(state.describe())
         return TransactionRejectedError("\n".join(lines), status=error.status, issues=issues)
-
-    def _stored_despite_rejection(
-        self, prepared: PreparedBundle, before: Sequence[dict[str, Any] | None]
-    ) -> str:
-        """Look again: a rejected transaction must have left the server as it was."""
-        try:
-            after = self._lookup(prepared.entries)
-        except FhirServerError:
-            return "whether anything was stored could not be checked"
-        changed = [
-            e.label
-            for e, old, new in zip(prepared.entries, before, after, strict=True)
-            if new is not None and (old is None or new.get("meta") != old.get("meta"))
-        ]
-        if not changed:
-            return "nothing of the bundle was stored (checked)"
-        return (
-            f"WARNING: the server stored {len(changed)} entries despite the rejection: "
-            + "; ".join(changed[:5])
-        )
 
     def _locate(
         self, prepared: PreparedBundle, issues: tuple[OutcomeIssue, ...]
@@ -329,8 +548,10 @@ class Uploader:
     # ---------------- reads ----------------
 
     def _lookup(self, entries: Sequence[PreparedEntry]) -> list[dict[str, Any] | None]:
-        """What the server holds for each entry (by id, or by its identifier condition)."""
-        found = self._fetch([e.lookup for e in entries])
+        """What the server holds for each entry (by id, or by its identifier condition); None
+        also for an entry that cannot be looked up (create mode, no identifier)."""
+        fetched = iter(self._fetch([e.lookup for e in entries if e.lookup]))
+        found = [next(fetched) if e.lookup else None for e in entries]
         result: list[dict[str, Any] | None] = []
         for entry, body in zip(entries, found, strict=True):
             if body is not None and body.get("resourceType") == "Bundle":
@@ -388,6 +609,10 @@ class Uploader:
         except ResourceNotFoundError:
             return None
         return body if isinstance(body, dict) else None
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).split("\n", 1)[0].rstrip(".")
 
 
 def _status_code(status: Any) -> int:

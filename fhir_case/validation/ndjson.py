@@ -28,8 +28,8 @@ from __future__ import annotations
 import dataclasses
 import gc
 import hashlib
-import json
 import os
+import re
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from fhir_case.errors import InputFileError
+from fhir_case.safeinput import MAX_JSON_BYTES, open_stream, parse_json
 from fhir_case.validation.bundle import check_references, relative_key
 from fhir_case.validation.issues import Issue
 
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 LAYER = "export"
 SUFFIX = ".ndjson"
 CHUNK_LINES = 500
-MAX_LINE_BYTES = 64 * 1024 * 1024
+MAX_LINE_BYTES = MAX_JSON_BYTES  # one line holds one resource: as large as a JSON file may be
 _READ = 1024 * 1024
 _FLATTER = "FHIR resources are never this deep: check how the line was made"
 
@@ -137,7 +138,7 @@ def index_export(paths: Sequence[Path]) -> tuple[ExportIndex, list[Chunk]]:
             if start is None:
                 start, count = (offset, number), 0
             count += 1
-            key = _key(text)
+            key = _key(text, path, number)
             if key is not None:
                 digests.append(_digest(key))
             if count == CHUNK_LINES:
@@ -203,8 +204,8 @@ def _warm_up(checker: _ChunkChecker, chunks: list[Chunk]) -> None:
     rules of its resource type are then built once, for every worker, instead of in each."""
     for chunk in chunks:
         if chunk.first_line == 1:
-            for _, _, text in _lines(chunk.path, chunk.offset, 1, 1):
-                checker.check_line(text)
+            for number, _, text in _lines(chunk.path, chunk.offset, 1, 1):
+                checker.check_line(text, chunk.path, number)
 
 
 def _check_in_worker(chunk: Chunk) -> ChunkResult:
@@ -221,15 +222,17 @@ class _ChunkChecker:
         found: list[LineIssues] = []
         resources = 0
         for number, _, text in _lines(chunk.path, chunk.offset, chunk.first_line, chunk.lines):
-            resource, issues = self.check_line(text)
+            resource, issues = self.check_line(text, chunk.path, number)
             resources += resource is not None
             if issues:
                 found.append(LineIssues(chunk.path, number, issues))
         return ChunkResult(chunk, resources, found)
 
-    def check_line(self, text: bytes | str) -> tuple[dict[str, Any] | None, list[Issue]]:
+    def check_line(
+        self, text: bytes | str, path: Path, number: int
+    ) -> tuple[dict[str, Any] | None, list[Issue]]:
         """The resource of a line (None when there is none) and its issues."""
-        data = _parse(text)
+        data = _parse(text, path, number)
         if isinstance(data, Issue):
             return None, [data]
         try:
@@ -251,23 +254,24 @@ class _ChunkChecker:
         return data, issues
 
 
-def _parse(text: bytes | str) -> dict[str, Any] | Issue:
-    """The JSON object on a line, or the issue that says why there is none."""
+def _parse(text: bytes | str, path: Path, number: int) -> dict[str, Any] | Issue:
+    """The JSON object on a line, read with every check of :mod:`fhir_case.safeinput`
+    (nesting, duplicate keys, long numbers, NaN), or the issue that says why there is none."""
     if isinstance(text, str):  # a problem found while reading the line
         return _line_issue(text, "fix the line, or remove it")
     if not text.strip():
         return _line_issue("Empty line: NDJSON holds one resource per line", "remove it", "warning")
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
+        data = parse_json(text.decode("utf-8"), str(path), number)
+    except UnicodeDecodeError as error:
         return _line_issue(
-            f"Not valid JSON (column {error.colno}): {error.msg}",
-            "write the resource as one JSON object on one line",
+            f"Not UTF-8: byte 0x{text[error.start]:02x} at byte {error.start + 1} of the line",
+            "save the file as UTF-8",
         )
-    except UnicodeDecodeError:
-        return _line_issue("The line is not UTF-8", "write the resource as UTF-8")
-    except RecursionError:
-        return _line_issue("The line is nested too deeply", _FLATTER)
+    except InputFileError as error:
+        where = re.match(rf"^{re.escape(str(path))}:\d+(?::(\d+))?: ", str(error))
+        column = f"column {where[1]}: " if where and where[1] else ""
+        return _line_issue(column + str(error)[where.end() if where else 0 :], None)
     if not isinstance(data, dict):
         return _line_issue(
             f"Expected a FHIR resource (a JSON object), found a JSON {type(data).__name__}",
@@ -283,13 +287,13 @@ def _references(resource: dict[str, Any], index: ExportIndex) -> Iterator[Issue]
             yield dataclasses.replace(issue, layer=LAYER)
 
 
-def _line_issue(message: str, hint: str, severity: Any = "error") -> Issue:
+def _line_issue(message: str, hint: str | None, severity: Any = "error") -> Issue:
     return Issue("", severity, LAYER, message, hint, "structure")
 
 
-def _key(text: bytes | str) -> str | None:
+def _key(text: bytes | str, path: Path, number: int) -> str | None:
     """``Type/id`` of the resource on a line, when it has both."""
-    data = _parse(text)
+    data = _parse(text, path, number)
     return None if isinstance(data, Issue) else _key_of(data)
 
 
@@ -309,13 +313,7 @@ def _lines(
 ) -> Iterator[tuple[int, int, bytes | str]]:
     """``(line number, byte offset, bytes without the line end)`` from ``offset`` on; a line
     longer than :data:`MAX_LINE_BYTES` comes as a message (str) instead, and is skipped."""
-    try:
-        handle = path.open("rb")
-    except FileNotFoundError as error:
-        raise InputFileError(f"{path}: no such file") from error
-    except OSError as error:
-        raise InputFileError(f"{path}: cannot read the file: {error.strerror}") from error
-    with handle:
+    with open_stream(path, "NDJSON file") as handle:
         handle.seek(offset)
         number = first_line
         while count is None or number < first_line + count:

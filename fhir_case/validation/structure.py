@@ -3,7 +3,9 @@
 Scope: element names (unknown properties), data types and primitive formats (dates such as
 ``1955-13-45`` or ``2023-02-30``, a dateTime with a time but no timezone), required elements of
 the base resource, one value per choice element, and empty content (``{}``, ``[]``, ``""``,
-``null`` outside primitive arrays), which FHIR JSON forbids but the models accept.
+``null`` outside primitive arrays), which FHIR JSON forbids but the models accept, strings over
+FHIR's 1 MB limit and strings with control characters other than tab, line feed and carriage
+return.
 The models accept some R4B/R5-only elements and coerce JSON strings to numbers: the JSON Schema
 layer catches those.
 """
@@ -17,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from fhir_case.safeinput import CONTROL, FHIR_MAX_STRING
 from fhir_case.validation import locations
 from fhir_case.validation.issues import Issue
 
@@ -116,6 +119,20 @@ def _empty_content(resource: dict[str, Any], root: str, value: Any) -> Iterator[
             yield _issue(where, "@value cannot be empty", "remove the element or give it a value")
         elif item is None and not in_primitive_array:
             yield _issue(where, "null is not allowed here", "remove the element")
+        elif isinstance(item, str) and len(item) > FHIR_MAX_STRING:
+            yield _issue(
+                where,
+                f"a string of {len(item)} characters; FHIR strings are at most "
+                f"{FHIR_MAX_STRING} characters (1 MB)",
+                "shorten it, or carry the content as an Attachment",
+            )
+        elif isinstance(item, str) and (control := CONTROL.search(item)):
+            yield _issue(
+                where,
+                f"the string holds the control character U+{ord(control.group()):04X}; FHIR "
+                "strings allow only tab, line feed and carriage return below U+0020",
+                "remove it",
+            )
 
 
 def _maybe_empty(value: Any) -> bool:
@@ -150,6 +167,10 @@ def _check_item(
 ) -> Iterator[tuple[list[str | int], Any, bool]]:
     if item in ({}, [], "") or item is None:
         yield path, item, in_primitive_array
+    elif isinstance(item, str):
+        base64 = path[-1] == "data"  # Attachment.data, Binary.data: base64Binary, not string
+        if (len(item) > FHIR_MAX_STRING and not base64) or CONTROL.search(item):
+            yield path, item, in_primitive_array
     elif not (isinstance(item, dict) and "resourceType" in item):  # nested: checked on its own
         yield from _walk(item, path)
 

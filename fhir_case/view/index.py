@@ -21,13 +21,19 @@ class ResourceIndex:
 
     resources: list[Resource] = field(default_factory=list)
     bundle_type: str = ""
+    identifier: str = ""  # the Bundle's identifier (a document has one), as "value (system)"
     _by_key: dict[str, Resource] = field(default_factory=dict, repr=False)
     _keys: dict[int, str] = field(default_factory=dict, repr=False)  # id(resource) -> key
 
     @classmethod
     def from_bundle(cls, bundle: object) -> ResourceIndex:
         data = w.as_dict(bundle)
-        index = cls(bundle_type=w.scalar(data.get("type")))
+        ident = w.as_dict(data.get("identifier"))
+        value, system = w.scalar(ident.get("value")), w.scalar(ident.get("system"))
+        index = cls(
+            bundle_type=w.scalar(data.get("type")),
+            identifier=f"{value} ({system})" if value and system else value,
+        )
         for entry in map(w.as_dict, w.as_list(data.get("entry"))):
             resource = entry.get("resource")
             if isinstance(resource, dict) and w.scalar(resource.get("resourceType")):

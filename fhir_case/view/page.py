@@ -1,19 +1,31 @@
 """One self-contained HTML page for a Bundle: inline CSS and SVG, no script, no network.
 
 A Content-Security-Policy in the page forbids every fetch, so even a browser that tried could
-load nothing. Every text comes from the resources and is escaped by the builder.
+load nothing. Every text comes from the resources and is escaped by the builder. The header
+says whose record it is and where it came from, the footer how the page was made.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 
-from fhir_case.narrative.xhtml import Markup, el
-from fhir_case.view.case import CaseView, Problem, read_case
+from fhir_case.narrative.dating import Dating
+from fhir_case.narrative.xhtml import Markup, el, join
+from fhir_case.view.case import (
+    FINDING_GROUPS,
+    CaseView,
+    Medication,
+    Notes,
+    Origin,
+    Problem,
+    read_case,
+)
 from fhir_case.view.index import ResourceIndex
-from fhir_case.view.timeline import render_timeline, treatment_lanes
+from fhir_case.view.timeline import COMPUTED, drawn_courses, render_timeline, treatment_lanes
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
 GROUP_TITLES = {
@@ -21,11 +33,24 @@ GROUP_TITLES = {
     "metastasis": "Metastases",
     "other": "Other conditions",
 }
+# The legend's entries, in order: (mark kind, CSS class of the swatch, words).
+LEGEND = (
+    ("event", "key-event", "dated event"),
+    ("derived", "key-derived", "derived date (about)"),
+    ("status", "key-status", "disease-status assessment"),
+    ("computed", "key-computed", "computed cycle (hatched: dosing days)"),
+    ("course", "key-course", "treatment plan"),
+    ("faded", "key-faded", "start not stated"),
+    ("ongoing", "key-ongoing", "open-ended course"),
+    ("flag", "key-flag", "data-quality flag"),
+)
 
 
-def render_case_view(bundle: object) -> str:
-    """The case view of a Bundle (any type) as a complete HTML document."""
-    case = read_case(ResourceIndex.from_bundle(bundle))
+def render_case_view(bundle: object, origin: Origin | None = None) -> str:
+    """The case view of a Bundle (any type) as a complete HTML document; ``origin`` says where
+    the Bundle came from (a file, a server), for the header and the footer."""
+    index = ResourceIndex.from_bundle(bundle)
+    case = read_case(index)
     title = _primary_name(case) or "Case view"
     head = el(
         "head",
@@ -39,17 +64,18 @@ def render_case_view(bundle: object) -> str:
     )
     body = el(
         "body",
-        _header(case, title),
+        _header(case, title, origin),
         el(
             "main",
             _problems(case),
             _timeline(case),
+            _findings(case),
             _tumor(case),
             _medications(case),
             _plan(case),
             _flags(case),
         ),
-        _footer(case),
+        _footer(case, origin, index.identifier),
     )
     return "<!DOCTYPE html>\n" + el("html", head, body, attrs=[("lang", "en")]) + "\n"
 
@@ -72,10 +98,10 @@ def _flag_marks(case: CaseView, key: str) -> list[Markup]:
     return [
         el(
             "a",
-            f"⚠ data quality #{case.flags.index(flag) + 1}",
+            f"⚠ data quality #{case.flag_number(flag)}",
             attrs=[
                 ("class", "flag"),
-                ("href", f"#flag-{case.flags.index(flag) + 1}"),
+                ("href", f"#flag-{case.flag_number(flag)}"),
                 ("title", f"{flag.title}: {flag.detail}"),
             ],
         )
@@ -109,19 +135,61 @@ def _table(headings: Sequence[str], rows: Iterable[Markup], css: str = "") -> Ma
     )
 
 
-def _notes(notes: Sequence[str]) -> Markup | None:
-    """The notes, folded under a count (a native ``details`` element: no script needed)."""
+def _notes(notes: Notes) -> Markup | None:
+    """Clinical notes in full; the source quotations folded under their count (a native
+    ``details`` element, opened for print by the style sheet)."""
     if not notes:
         return None
-    return el(
-        "details",
-        el("summary", f"{len(notes)} note{'s' if len(notes) != 1 else ''}"),
-        el("ul", (el("li", n) for n in notes)),
-        attrs=[("class", "notes")],
+    quotes = (
+        el(
+            "details",
+            el(
+                "summary", f"{len(notes.quotes)} source quote{'s' if len(notes.quotes) > 1 else ''}"
+            ),
+            el("ul", (el("li", quote) for quote in notes.quotes)),
+            attrs=[("class", "quotes")],
+        )
+        if notes.quotes
+        else None
     )
+    clinical = (
+        el("ul", (el("li", n) for n in notes.clinical), attrs=[("class", "notes")])
+        if notes.clinical
+        else None
+    )
+    return join([clinical, quotes])
 
 
-def _header(case: CaseView, title: str) -> Markup:
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|days? \d+–\d+")
+
+
+def _dates_kept_whole(text: str) -> Markup:
+    """Text whose ISO dates do not break at their hyphens."""
+    parts: list[Markup | str] = []
+    last = 0
+    for match in _ISO_DATE.finditer(text):
+        parts += [text[last : match.start()], el("span", match[0], attrs=[("class", "date")])]
+        last = match.end()
+    return join([*parts, text[last:]])
+
+
+def _when(when: Dating) -> Markup:
+    """A date as the record knows it: derived dates marked, missing ones said so."""
+    if when.certainty == "derived":
+        return el(
+            "span",
+            when.words,
+            attrs=[
+                ("class", "date derived"),
+                ("title", f"derived: {when.how}" if when.how else None),
+            ],
+        )
+    if when.certainty == "absent":
+        return el("span", _dates_kept_whole(when.words), attrs=[("class", "date absent")])
+    return el("span", when.words, attrs=[("class", "date")])
+
+
+def _header(case: CaseView, title: str, origin: Origin | None) -> Markup:
     h = case.header
     facts = [
         ("Sex", h.sex),
@@ -136,6 +204,25 @@ def _header(case: CaseView, title: str) -> Markup:
         source.append(el("span", f"doi:{h.doi}", attrs=[("class", "doi")]) if h.doi else None)
     else:
         source.append(el("span", "no source citation in the record", attrs=[("class", "muted")]))
+    if origin is None:
+        where = ""
+    else:
+        where = f" on {origin.source}" if origin.from_server else f" in {origin.source}"
+    record = [
+        (
+            "Patient on the source",
+            [
+                el("span", h.patient_key or "no Patient in the record", attrs=[("class", "id")]),
+                where,
+            ],
+        ),
+        (
+            "Record identifier",
+            [el("span", "; ".join(h.identifiers), attrs=[("class", "id")])]
+            if h.identifiers
+            else ["none in the record"],
+        ),
+    ]
     return el(
         "header",
         el("p", "FHIR R4 case view", attrs=[("class", "kicker")]),
@@ -145,29 +232,54 @@ def _header(case: CaseView, title: str) -> Markup:
             (el("div", el("dt", label), el("dd", value)) for label, value in facts),
             attrs=[("class", "patient"), ("id", "patient")],
         ),
+        el(
+            "dl",
+            (el("div", el("dt", label), el("dd", value)) for label, value in record),
+            attrs=[("class", "record"), ("id", "record")],
+        ),
         el("p", source, attrs=[("class", "source"), ("id", "source")]),
     )
 
 
-def _problem_row(case: CaseView, problem: Problem) -> Markup:
+def _rows(cells: Sequence[Markup], notes: Notes, attrs: list[tuple[str, object]]) -> list[Markup]:
+    """An item's row, then (when it has notes) a row under it with the notes in full width."""
+    if not notes:
+        return [el("tr", cells, attrs=attrs)]
+    classes = " ".join(str(v) for k, v in attrs if k == "class" and v)
+    main = [(k, v) for k, v in attrs if k != "class"] + [("class", f"{classes} has-notes".strip())]
+    below = el(
+        "tr",
+        el(
+            "td",
+            el("div", _notes(notes), attrs=[("class", "item-notes")]),
+            attrs=[("colspan", len(cells))],
+        ),
+        attrs=[("class", "notes-row flagged" if "flagged" in classes.split() else "notes-row")],
+    )
+    return [el("tr", cells, attrs=main), below]
+
+
+def _problem_rows(case: CaseView, problem: Problem) -> list[Markup]:
     verification = el(
         "span",
         problem.verification,
         attrs=[("class", f"badge ver-{problem.verification.lower().replace(' ', '-')}")],
     )
-    return el(
-        "tr",
-        el(
-            "td",
-            el("span", problem.name, attrs=[("class", "name")]),
-            _flag_marks(case, problem.key),
-        ),
-        el("td", problem.site),
-        el("td", verification),
-        el("td", problem.clinical or "—"),
-        el("td", problem.since or "—"),
-        el("td", _notes(problem.notes)),
-        attrs=_row_attrs(case, problem.key, "problem refuted" if problem.refuted else "problem"),
+    since = _when(problem.since) if problem.since.words != "date not recorded" else "—"
+    return _rows(
+        [
+            el(
+                "td",
+                el("span", problem.name, attrs=[("class", "name")]),
+                _flag_marks(case, problem.key),
+            ),
+            el("td", problem.site),
+            el("td", verification),
+            el("td", problem.clinical or "—"),
+            el("td", since),
+        ],
+        problem.notes,
+        _row_attrs(case, problem.key, "problem refuted" if problem.refuted else "problem"),
     )
 
 
@@ -181,86 +293,154 @@ def _problems(case: CaseView) -> Markup:
             parts.append(el("h3", heading))
             parts.append(
                 _table(
-                    ("Condition", "Body site", "Verification", "Clinical status", "Since", "Notes"),
-                    (_problem_row(case, p) for p in members),
+                    ("Condition", "Body site", "Diagnosis", "Clinical status", "Since"),
+                    (row for p in members for row in _problem_rows(case, p)),
                     "problems",
                 )
             )
     return _section("problems", "Problem list", *parts)
 
 
+def _not_on_timeline(case: CaseView) -> list[Markup]:
+    """Every item the timeline cannot place, with the reason."""
+    items: list[tuple[str, Markup]] = []
+    for event in case.events:
+        if event.date is None:
+            items.append(
+                (
+                    event.lane,
+                    el(
+                        "li",
+                        el("b", event.label),
+                        f" ({event.lane[:1].lower()}{event.lane[1:]}): ",
+                        _when(event.when),
+                        _flag_marks(case, event.key),
+                        attrs=[("id", f"undated-{anchor(event.key)}")],
+                    ),
+                )
+            )
+    in_plans = {key for course in drawn_courses(case) for key in course.members}
+    for medication in case.medications:
+        if not medication.schedule.cycles and medication.key not in in_plans:
+            items.append(
+                (
+                    "Medication",
+                    el(
+                        "li",
+                        el("b", medication.name),
+                        _dates_kept_whole(
+                            f" (medication, {medication.dose} {medication.timing}): "
+                            f"{medication.schedule.basis}"
+                        ),
+                        _flag_marks(case, medication.key),
+                        attrs=[("id", f"undated-{anchor(medication.key)}")],
+                    ),
+                )
+            )
+    return [item for _, item in items]
+
+
+def _legend(marks: set[str]) -> Markup:
+    entries: list[Markup | str] = []
+    for kind, css, words in LEGEND:
+        if kind in marks:
+            entries.append(
+                el(
+                    "span",
+                    el("span", attrs=[("class", f"key {css}")]),
+                    words,
+                    attrs=[("class", "entry")],
+                )
+            )
+    return el("p", entries, attrs=[("class", "legend")])
+
+
 def _timeline(case: CaseView) -> Markup:
-    svg = render_timeline(case)
-    undated = sorted((e for e in case.events if e.date is None), key=lambda e: (e.lane, e.label))
+    drawn = render_timeline(case)
+    undated = _not_on_timeline(case)
     undated_list = (
         el(
             "div",
             el("h3", "Not on the timeline (no date in the record)"),
-            el(
-                "ul",
-                (
-                    el(
-                        "li",
-                        el("b", e.label),
-                        f" ({e.lane.lower()}): {e.when}",
-                        _flag_marks(case, e.key),
-                    )
-                    for e in undated
-                ),
-            ),
+            el("ul", undated),
             attrs=[("class", "undated")],
         )
         if undated
         else None
     )
-    legend = el(
-        "p",
-        el("span", attrs=[("class", "key key-event")]),
-        " event  ",
-        el("span", attrs=[("class", "key key-cycle")]),
-        " treatment cycle (darker: dosing days)  ",
-        el("span", attrs=[("class", "key key-status")]),
-        " disease-status assessment  ",
-        el("span", attrs=[("class", "key key-flag")]),
-        " data-quality flag",
-        attrs=[("class", "legend")],
-    )
     lanes = treatment_lanes(case.medications)
     basis = el(
         "ul",
-        (el("li", el("b", lane.label), ": ", lane.basis) for lane in lanes),
+        (
+            el("li", el("b", lane.label), f": {COMPUTED.split(';')[0]}, {lane.basis}")
+            for lane in lanes
+        ),
         attrs=[("class", "basis")],
     )
     return _section(
         "timeline",
         "Timeline",
-        el("figure", svg, legend) if svg is not None else el("p", "No dated resource."),
+        el("figure", drawn.svg, _legend(drawn.marks))
+        if drawn is not None
+        else el("p", "No dated resource."),
         basis if lanes else None,
         undated_list,
-        note="Cycle dates are computed from each MedicationRequest's dosage timing "
-        "(period, count, duration, bounds); hover a mark for details.",
+        note=_timeline_note(drawn.marks if drawn is not None else set()),
     )
+
+
+def _timeline_note(marks: set[str]) -> str:
+    """What the reader needs to know to read the marks the timeline shows."""
+    notes = []
+    if "computed" in marks:
+        notes.append(
+            "Treatment cycles are computed from each medication order's schedule (period, count, "
+            "duration, bounds): the record gives no cycle dates."
+        )
+    if "course" in marks:
+        notes.append(
+            "Treatment plans span their periods as the record gives them; a faded start is one "
+            "the record does not state."
+        )
+    if "derived" in marks:
+        notes.append("A hollow mark and “about” mean a date derived from another one.")
+    notes.append("Hover a mark for details.")
+    return " ".join(notes)
 
 
 def _tumor(case: CaseView) -> Markup:
     parts: list[Markup] = []
     if case.measurements:
         parts.append(el("h3", "Tumor sizes"))
+        methods = sorted({m.method_kind for m in case.measurements})
+        if len(methods) > 1:
+            parts.append(
+                el(
+                    "p",
+                    f"Measured by {', '.join(methods)}: sizes by different methods are not "
+                    "comparable and are not drawn as one series.",
+                    attrs=[("class", "section-note")],
+                )
+            )
         parts.append(
             _table(
-                ("Lesion", "Date", "Longest dimension", "Dimensions", "Method", "Notes"),
+                ("Lesion", "Date", "Method", "Size", "Longest"),
                 (
-                    el(
-                        "tr",
-                        el("td", m.lesion, _flag_marks(case, m.key)),
-                        el("td", m.when),
-                        el("td", el("b", m.longest)),
-                        el("td", m.dimensions or "—"),
-                        el("td", m.method or "—"),
-                        el("td", _notes(m.notes)),
-                        attrs=_row_attrs(case, m.key),
-                    )
+                    row
                     for m in case.measurements
+                    for row in _rows(
+                        [
+                            el("td", m.lesion, _flag_marks(case, m.key)),
+                            el("td", _when(m.when)),
+                            el(
+                                "td", el("span", m.method_kind, attrs=[("title", m.method or None)])
+                            ),
+                            el("td", el("b", m.dimensions), attrs=[("class", "size")]),
+                            el("td", m.longest),
+                        ],
+                        m.notes,
+                        _row_attrs(case, m.key),
+                    )
                 ),
                 "measurements",
             )
@@ -269,36 +449,21 @@ def _tumor(case: CaseView) -> Markup:
         parts.append(el("h3", "Disease status"))
         parts.append(
             _table(
-                ("Date", "Status", "Condition", "Notes"),
+                ("Date", "Status", "Condition"),
                 (
-                    el(
-                        "tr",
-                        el("td", a.when),
-                        el("td", el("b", a.status), _flag_marks(case, a.key)),
-                        el("td", a.focus or "—"),
-                        el("td", _notes(a.notes)),
-                        attrs=_row_attrs(case, a.key, "assessment"),
-                    )
+                    row
                     for a in case.assessments
+                    for row in _rows(
+                        [
+                            el("td", _when(a.when)),
+                            el("td", el("b", a.status), _flag_marks(case, a.key)),
+                            el("td", a.focus or "—"),
+                        ],
+                        a.notes,
+                        _row_attrs(case, a.key, "assessment"),
+                    )
                 ),
                 "assessments",
-            )
-        )
-    if case.findings:
-        parts.append(el("h3", "Imaging findings"))
-        parts.append(
-            _table(
-                ("Date", "Finding"),
-                (
-                    el(
-                        "tr",
-                        el("td", f.when),
-                        el("td", f.label, _flag_marks(case, f.key)),
-                        attrs=_row_attrs(case, f.key),
-                    )
-                    for f in case.findings
-                ),
-                "findings",
             )
         )
     if not parts:
@@ -306,36 +471,89 @@ def _tumor(case: CaseView) -> Markup:
     return _section("tumor", "Tumor sizes and disease status", *parts)
 
 
+def _findings(case: CaseView) -> Markup | None:
+    """The other observations, by group (examination, imaging, pathology, other)."""
+    if not case.findings:
+        return None
+    parts: list[Markup] = []
+    for group in FINDING_GROUPS:
+        members = [f for f in case.findings if f.lane == group[1]]
+        if not members:
+            continue
+        parts.append(el("h3", group[1]))
+        # a note every finding of the group carries is said once, above them
+        shared = [
+            n for n in members[0].notes.clinical if all(n in m.notes.clinical for m in members)
+        ]
+        if len(members) > 1 and shared:
+            parts.append(
+                el("ul", (el("li", f"All: {n}") for n in shared), attrs=[("class", "notes shared")])
+            )
+            members = [
+                replace(
+                    m,
+                    notes=replace(
+                        m.notes, clinical=tuple(n for n in m.notes.clinical if n not in shared)
+                    ),
+                )
+                for m in members
+            ]
+        parts.append(
+            _table(
+                ("Date", "Finding"),
+                (
+                    row
+                    for f in members
+                    for row in _rows(
+                        [el("td", _when(f.when)), el("td", f.label, _flag_marks(case, f.key))],
+                        f.notes,
+                        _row_attrs(case, f.key),
+                    )
+                ),
+                "findings",
+            )
+        )
+    return _section("findings", "Findings", *parts)
+
+
+def _course(case: CaseView, medication: Medication) -> str:
+    """Where the order is on the timeline: its computed cycles, the plans that hold it, or
+    why it is not there."""
+    cycles = medication.schedule.cycles
+    if medication.schedule.ongoing and cycles:
+        return f"from {cycles[0].start.isoformat()}, open-ended (computed)"
+    if len(cycles) > 1:
+        return f"{len(cycles)} cycles, {cycles[0].start} to {cycles[-1].end} (computed)"
+    plans = [c for c in drawn_courses(case) if medication.key in c.members]
+    if plans:
+        return "; ".join(f"in “{c.title}”: {c.when.words}" for c in plans)
+    return f"not on the timeline: {medication.schedule.basis}"
+
+
 def _medications(case: CaseView) -> Markup:
     if not case.medications:
         return _section("medications", "Medications", el("p", "No MedicationRequest."))
-    rows = []
-    for m in case.medications:
-        cycles = m.schedule.cycles
-        if m.schedule.ongoing and cycles:
-            course = f"from {cycles[0].start.isoformat()}, ongoing"
-        elif len(cycles) > 1:
-            course = f"{len(cycles)} cycles, {cycles[0].start} → {cycles[-1].end}"
-        else:
-            course = m.schedule.basis
-        rows.append(
-            el(
-                "tr",
+    rows = [
+        row
+        for m in case.medications
+        for row in _rows(
+            [
                 el("td", el("b", m.name), _flag_marks(case, m.key)),
                 el("td", m.dose),
                 el("td", m.route),
-                el("td", m.timing),
-                el("td", course),
+                el("td", _dates_kept_whole(m.timing)),
+                el("td", _dates_kept_whole(_course(case, m))),
                 el("td", el("span", m.status, attrs=[("class", f"badge st-{m.status}")])),
-                el("td", _notes(m.notes)),
-                attrs=_row_attrs(case, m.key),
-            )
+            ],
+            m.notes,
+            _row_attrs(case, m.key),
         )
+    ]
     return _section(
         "medications",
         "Medications",
         _table(
-            ("Medication", "Dose", "Route", "Schedule", "Course (derived)", "Status", "Notes"),
+            ("Medication", "Dose", "Route", "Schedule", "Course", "Status"),
             rows,
             "medications",
         ),
@@ -348,7 +566,7 @@ def _links(case: CaseView, keys: Sequence[str]) -> list[Markup | str]:
     for key in keys:
         if links:
             links.append("; ")
-        links.append(el("a", _item_name(case, key), attrs=[("href", f"#{anchor(key)}")]))
+        links.append(el("a", case.name_of(key), attrs=[("href", f"#{anchor(key)}")]))
     return links
 
 
@@ -359,31 +577,26 @@ def _plan(case: CaseView) -> Markup | None:
         "plan",
         "Plan and follow-up",
         _table(
-            ("Planned", "When", "Status", "Notes"),
+            ("Planned", "When", "Status"),
             (
-                el(
-                    "tr",
-                    el("td", el("b", item.what), _flag_marks(case, item.key)),
-                    el("td", item.when),
-                    el("td", el("span", item.status, attrs=[("class", f"badge st-{item.status}")])),
-                    el("td", _notes(item.notes)),
-                    attrs=_row_attrs(case, item.key),
-                )
+                row
                 for item in case.plan
+                for row in _rows(
+                    [
+                        el("td", el("b", item.what), _flag_marks(case, item.key)),
+                        el("td", item.when),
+                        el(
+                            "td",
+                            el("span", item.status, attrs=[("class", f"badge st-{item.status}")]),
+                        ),
+                    ],
+                    item.notes,
+                    _row_attrs(case, item.key),
+                )
             ),
             "plan",
         ),
     )
-
-
-def _item_name(case: CaseView, key: str) -> str:
-    """How the page names the item a resource is shown as."""
-    names = {p.key: p.name for p in case.problems}
-    names |= {m.key: m.name for m in case.medications}
-    names |= {e.key: e.label for e in [*case.events, *case.findings]}
-    names |= {m.key: f"{m.lesion} size ({m.when})" for m in case.measurements}
-    names |= {p.key: p.what for p in case.plan}
-    return names.get(key, key)
 
 
 def _flags(case: CaseView) -> Markup:
@@ -393,14 +606,14 @@ def _flags(case: CaseView) -> Markup:
         el(
             "li",
             el("b", flag.title),
+            f" ({flag.severity})" if flag.severity else None,
             " — ",
             _links(case, flag.targets),
             el("br"),
             flag.detail,
-            el("span", f" ({flag.origin})", attrs=[("class", "muted")]),
-            attrs=[("id", f"flag-{number}")],
+            attrs=[("id", f"flag-{case.flag_number(flag)}")],
         )
-        for number, flag in enumerate(case.flags, start=1)
+        for flag in case.flags
     ]
     return _section(
         "flags",
@@ -411,10 +624,27 @@ def _flags(case: CaseView) -> Markup:
     )
 
 
-def _footer(case: CaseView) -> Markup:
+def _footer(case: CaseView, origin: Origin | None, identifier: str) -> Markup:
+    kind = case.bundle_type or "unknown"
+    count = f"{case.resource_count} resource{'' if case.resource_count == 1 else 's'}"
+    if origin is not None and origin.from_server:
+        made = (
+            f"Rendered from the FHIR server {origin.source}: {origin.fetched}, "
+            f"read {origin.at} ({count})."
+        )
+    elif origin is not None:
+        made = f"Rendered from the file {origin.source}: a FHIR R4 Bundle of type {kind} ({count})."
+    else:
+        made = f"Rendered from a FHIR R4 Bundle of type {kind} ({count})."
     return el(
         "footer",
-        f"Rendered by fhir-case from a FHIR R4 Bundle of type {case.bundle_type or 'unknown'} "
-        f"with {case.resource_count} resources. Everything shown is read from the resources; "
-        "the page loads nothing from the network and needs no script.",
+        el("p", made, attrs=[("id", "origin")]),
+        el("p", f"Bundle identifier: {identifier}.", attrs=[("id", "bundle-identifier")])
+        if identifier
+        else None,
+        el(
+            "p",
+            "Everything shown is read from the FHIR resources; the page loads nothing from the "
+            "network and needs no script. Rendered by fhir-case.",
+        ),
     )

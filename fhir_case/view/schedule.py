@@ -34,7 +34,7 @@ class Cycle:
 class Schedule:
     cycles: tuple[Cycle, ...]
     ongoing: bool
-    basis: str  # how the cycles were derived, in words
+    basis: str  # how the cycles were computed, in words; or why there are none
 
     @property
     def start(self) -> dt.date | None:
@@ -99,9 +99,11 @@ def schedule_for(request: object, record_end: dt.date | None) -> Schedule:
         ongoing = True
         how += f" from {start.isoformat()}, open-ended (drawn to the last date in the record)"
     elif end is not None:
-        return Schedule((), False, f"until {end.isoformat()}; no start date or cycle count")
+        return Schedule(
+            (), False, f"the record gives no start date or cycle count (ends {end.isoformat()})"
+        )
     else:
-        return Schedule((), False, "no start or end date in the record")
+        return Schedule((), False, "the record gives no start or end date")
     count = min(count, MAX_CYCLES)
     cycles = tuple(
         Cycle(
@@ -116,7 +118,7 @@ def schedule_for(request: object, record_end: dt.date | None) -> Schedule:
 
 def _continuous(start: dt.date | None, end: dt.date | None, record_end: dt.date | None) -> Schedule:
     if start is None:
-        return Schedule((), False, "no start date in the record")
+        return Schedule((), False, "the record gives no start date")
     ongoing = end is None
     stop = end or max(record_end or start, start + dt.timedelta(days=1))
     basis = f"continuous from {start.isoformat()}" + (

@@ -9,6 +9,7 @@ goes through :class:`fhir_case.upload.client.FhirClient`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from fhir_case.errors import (
 )
 from fhir_case.narrative import words as w
 from fhir_case.upload.client import FhirClient
+from fhir_case.upload.prepare import is_id, is_resource_type
 
 # Types searched when $everything is not available, with the parameter naming the patient.
 COMPARTMENT_SEARCHES = (
@@ -43,11 +45,22 @@ class FetchedRecord:
     bundle: dict[str, Any]
     method: str  # "$everything" or "searches"
     requests: int
+    at: str  # when the record was read, UTC, to the second (ISO 8601)
+
+    def how(self, patient_id: str) -> str:
+        """How the record was read, for the page's footer."""
+        way = (
+            f"Patient/{patient_id}/$everything"
+            if self.method == "$everything"
+            else f"Patient/{patient_id} and one search per resource type"
+        )
+        return f"{way} and the referenced resources, {self.requests} requests"
 
 
 def fetch_patient_record(client: FhirClient, patient_id: str) -> FetchedRecord:
     """Everything the server holds about one patient, as a collection Bundle."""
     before = client.request_count
+    at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     try:
         patient = client.read("Patient", patient_id)
     except ResourceNotFoundError:
@@ -71,7 +84,7 @@ def fetch_patient_record(client: FhirClient, patient_id: str) -> FetchedRecord:
             {"fullUrl": f"{base}/{key}", "resource": resource} for key, resource in record.items()
         ],
     }
-    return FetchedRecord(bundle, method, client.request_count - before)
+    return FetchedRecord(bundle, method, client.request_count - before, at)
 
 
 def _compartment(client: FhirClient, patient_id: str) -> Iterable[dict[str, Any]]:
@@ -99,7 +112,8 @@ def _relative_references(value: object) -> Iterable[str]:
         for key, item in value.items():
             if key == "reference" and isinstance(item, str) and not item.startswith("#"):
                 parts = item.split("/_history/")[0].rstrip("/").split("/")
-                if len(parts) >= 2 and parts[-2][:1].isupper():
+                # Only a type and an id: nothing from the server may change a request's URL.
+                if len(parts) >= 2 and is_resource_type(parts[-2]) and is_id(parts[-1]):
                     yield f"{parts[-2]}/{parts[-1]}"
             else:
                 yield from _relative_references(item)

@@ -1,32 +1,44 @@
 """The case timeline as inline SVG: one lane per kind of event and per treatment schedule.
 
-Point events (presentation, biopsies, imaging, assessments) are dots or diamonds; each treatment
-cycle is one ``rect.cycle`` (with its dosing days darker), so a six-cycle regimen draws six
-rectangles. Requests with the same cycles (a combination regimen) share a lane. Every mark has a
-``<title>`` with its full label and date, shown as a tooltip without any script.
+Point events (presentation, biopsies, imaging, sizes, assessments) are dots or diamonds, each
+named beside it (on a line of its own when the lane is crowded); an event whose date is derived
+is drawn hollow and its label says "about". Each computed treatment cycle is one
+``rect.cycle``, outlined and hatched (dosing days), with "computed from the schedule; the
+record gives no cycle dates" under the lane, so a six-cycle regimen draws six rectangles that
+no reader takes for dated events. Requests with the same cycles (a combination regimen) share
+a lane; tumor sizes get one lane per method (palpation, ultrasound, CT are not one series).
+
+The SVG is laid out in user units of about one CSS pixel at 960 px wide; every text is 13
+units, so it stays at least 10 px where the page is 800 px wide.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fhir_case.narrative.xhtml import Markup, el
-from fhir_case.view.case import CaseView, Event, Medication
+from fhir_case.view.case import CaseView, Course, Event, Medication, clinical_order
 from fhir_case.view.schedule import Cycle
 
-WIDTH = 1000
-LABEL_WIDTH = 250
-RIGHT_MARGIN = 72
+WIDTH = 960
+LABEL_WIDTH = 228
+PLOT_RIGHT = WIDTH - 76  # room for "▸ ongoing" after an open-ended course
 TOP = 46
-LANE_HEIGHT = 30
-EVENT_LANES = ("Presentation", "Biopsies", "Imaging", "Procedures")
+LINE = 20  # one line of text in a lane
+PAD = 6  # above and below a lane's content
+BELOW = 16  # from a mark to a label written under it
+ROW_GAP = 8  # between a row whose label is under its mark and the next row
+FONT = 13
+CHAR_WIDTH = 7.4  # average width of a 13-unit sans-serif character, for placing labels
+BOLD_WIDTH = 8.0
+EVENT_LANES = ("Presentation", "Imaging", "Biopsies", "Procedures")
 STATUS_LANE = "Disease status"
 SIZE_LANE = "Tumor size"
-# Lanes after the treatments, whose marks are labelled with what was found, not the date.
-OUTCOME_LANES = (SIZE_LANE, STATUS_LANE)
-CHAR_WIDTH = 6.2  # average width of an 11px sans-serif character, for label collision checks
+COMPUTED = "computed from the schedule; the record gives no cycle dates"
+OPEN_ENDED = "computed from the schedule, open-ended; the record gives no cycle dates"
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,14 @@ class TreatmentLane:
     ongoing: bool
     keys: tuple[str, ...]
     basis: str
+
+
+@dataclass
+class Drawn:
+    """The rendered timeline, and which kinds of mark it shows (for the legend)."""
+
+    svg: Markup
+    marks: set[str] = field(default_factory=set)
 
 
 def treatment_lanes(medications: Sequence[Medication]) -> list[TreatmentLane]:
@@ -52,8 +72,13 @@ def treatment_lanes(medications: Sequence[Medication]) -> list[TreatmentLane]:
             keys=tuple(m.key for m in group),
             basis=group[0].schedule.basis,
         )
-        for cycles, group in sorted(lanes.items(), key=lambda item: item[0][0].start)
+        for cycles, group in sorted(lanes.items(), key=_lane_order)
     ]
+
+
+def _lane_order(item: tuple[tuple[Cycle, ...], list[Medication]]) -> tuple[object, ...]:
+    cycles, group = item
+    return (cycles[0].start, cycles[-1].end, len(cycles), [m.name for m in group])
 
 
 class Scale:
@@ -65,7 +90,7 @@ class Scale:
         self.span = max((self.last - self.first).days, 1)
 
     def x(self, day: dt.date) -> float:
-        plot = WIDTH - LABEL_WIDTH - RIGHT_MARGIN
+        plot = PLOT_RIGHT - LABEL_WIDTH
         return round(LABEL_WIDTH + plot * (day - self.first).days / self.span, 1)
 
 
@@ -79,215 +104,420 @@ def _month_starts(scale: Scale) -> list[dt.date]:
     return months
 
 
-def _axis(scale: Scale, bottom: int) -> list[Markup]:
+def _axis(scale: Scale, bottom: float) -> list[Markup]:
     """A gridline and label per month, with the year above January and the first month."""
     marks: list[Markup] = []
     for month in _month_starts(scale):
         x = scale.x(month)
         year = (
-            el("text", str(month.year), attrs=[("x", x + 3), ("y", TOP - 24), ("class", "year")])
+            el("text", str(month.year), attrs=[("x", x + 3), ("y", TOP - 26), ("class", "year")])
             if month.month == 1 or not marks
             else None
         )
         marks.append(
             el(
                 "g",
-                el("line", attrs=[("x1", x), ("x2", x), ("y1", TOP - 8), ("y2", bottom)]),
+                el("line", attrs=[("x1", x), ("x2", x), ("y1", TOP - 6), ("y2", bottom)]),
                 year,
-                el("text", month.strftime("%b"), attrs=[("x", x + 3), ("y", TOP - 10)]),
+                el("text", month.strftime("%b"), attrs=[("x", x + 3), ("y", TOP - 9)]),
                 attrs=[("class", "tick")],
             )
         )
     return marks
 
 
-def _lane_label(y: float, label: str, css: str) -> Markup:
-    """The lane's name; a combination (``a + b``) is written on two lines."""
-    limit = 38
-    lines = [p.strip() for p in label.split(" + ")] if " + " in label else [label]
-    if len(lines) > 2:
-        lines = [lines[0], " + ".join(lines[1:])]
-    lines = [line if len(line) <= limit else line[: limit - 1] + "…" for line in lines]
-    if len(lines) == 2:
-        lines[0] += " +"
+def _fit(text: str, width: float, char_width: float = CHAR_WIDTH) -> str:
+    """The text, cut with an ellipsis to fit ``width`` units."""
+    room = max(int(width / char_width), 4)
+    return text if len(text) <= room else text[: room - 1].rstrip() + "…"
+
+
+LABEL_LINES = 3  # a longer lane name is cut, its whole in the tooltip
+
+
+def _label_lines(label: str) -> list[str]:
+    lines = textwrap.wrap(label, int((LABEL_WIDTH - 16) / BOLD_WIDTH)) or [""]
+    if len(lines) > LABEL_LINES:
+        rest = " ".join(lines[LABEL_LINES - 1 :])
+        lines = [*lines[: LABEL_LINES - 1], _fit(rest, LABEL_WIDTH - 16, BOLD_WIDTH)]
+    return lines
+
+
+def _label_height(label: str) -> float:
+    """The height a lane needs for its name."""
+    return len(_label_lines(label)) * (LINE - 4) + 2 * PAD + 4
+
+
+def _lane_label(height: float, label: str, css: str) -> Markup:
+    """The lane's name, wrapped to the label column and centred on the lane."""
+    lines = _label_lines(label)
+    first = height / 2 - (len(lines) - 1) * (LINE - 4) / 2 + FONT / 2 - 2
     spans = [
-        el("tspan", line, attrs=[("x", 8), ("y", round(y + 4 + (i - (len(lines) - 1) / 2) * 12))])
+        el("tspan", line, attrs=[("x", 8), ("y", round(first + i * (LINE - 4), 1))])
         for i, line in enumerate(lines)
     ]
-    return el(
-        "text",
-        el("title", label),
-        spans,
-        attrs=[("class", f"lane-label {css}")],
-    )
+    return el("text", el("title", label), spans, attrs=[("class", f"lane-label {css}")])
 
 
-Dated = tuple[dt.date, Event]
+@dataclass
+class _Placed:
+    event: Event
+    x: float
+    row: int
+    text: str
+    text_x: float
+    below: bool  # the label has a line of its own under the mark
+
+    @property
+    def span(self) -> tuple[float, float]:
+        width = len(self.text) * CHAR_WIDTH
+        return (min(self.text_x, self.x - 8), max(self.text_x + width, self.x + 8))
+
+
+def _label_text(event: Event) -> str:
+    """What a mark is, and when (marked "about" when the date is derived)."""
+    return f"{event.label} ({event.when.short})"
+
+
+def _place(scale: Scale, events: list[Event]) -> list[_Placed]:
+    """Each event on the first row where it and its label collide with nothing: the label
+    right of the mark, else left of it, else on its own line under it."""
+    rows: list[list[_Placed]] = []
+    for event in sorted(events, key=clinical_order):
+        if event.date is None:
+            continue
+        x = scale.x(event.date)
+        text = _label_text(event)
+        width = len(text) * CHAR_WIDTH
+        options = []
+        if x + 10 + width <= WIDTH - 6:
+            options.append((text, x + 10, False))
+        if x - 10 - width >= LABEL_WIDTH + 4:
+            options.append((text, x - 10 - width, False))
+        if not options:
+            fitted = _fit(text, WIDTH - 10 - LABEL_WIDTH)
+            start = min(max(x - 8, LABEL_WIDTH + 4), WIDTH - 6 - len(fitted) * CHAR_WIDTH)
+            options.append((fitted, start, True))
+        for row in range(len(rows) + 1):
+            if row == len(rows):
+                rows.append([])
+            candidates = [_Placed(event, x, row, *option) for option in options]
+            free = [c for c in candidates if not any(_overlap(c.span, o.span) for o in rows[row])]
+            if free:
+                rows[row].append(free[0])
+                break
+    return [item for row in rows for item in row]
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] < b[1] + 12 and b[0] < a[1] + 12
+
+
+def _row_tops(placed: list[_Placed]) -> list[float]:
+    """The top of each row: a row with a label under its mark is higher, and set apart from
+    the next row so that each label reads with its own mark."""
+    tops: list[float] = []
+    y = PAD
+    for row in range(max((p.row for p in placed), default=-1) + 1):
+        tops.append(y)
+        y += LINE + (BELOW + ROW_GAP if any(p.below for p in placed if p.row == row) else 0)
+    return [*tops, y]
 
 
 def _point_lane(
-    scale: Scale, y: float, lane: str, events: list[Event], flagged: set[str]
-) -> Markup:
-    dated = sorted(((e.date, e) for e in events if e.date is not None), key=lambda d: d[0])
-    marks: list[Markup] = []
-    for cluster in _clusters(scale, dated):
-        marks.extend(_point_marks(scale, y, lane, cluster, flagged))
-    return el("g", marks, attrs=[("class", "lane"), ("data-lane", lane)])
-
-
-def _clusters(scale: Scale, dated: list[Dated]) -> list[list[Dated]]:
-    """Runs of events too close to label one by one (within 70 px of the previous)."""
-    clusters: list[list[Dated]] = []
-    for day, event in dated:
-        if clusters and scale.x(day) - scale.x(clusters[-1][-1][0]) < 70:
-            clusters[-1].append((day, event))
-        else:
-            clusters.append([(day, event)])
-    return clusters
-
-
-def _point_marks(
-    scale: Scale, y: float, lane: str, cluster: list[Dated], flagged: set[str]
-) -> list[Markup]:
-    """A dot (or a diamond for an assessment) per event, and one label for the cluster."""
-    marks: list[Markup] = []
-    for day, event in cluster:
-        x = scale.x(day)
-        tooltip = el("title", f"{event.label} — {event.when}")
-        css = "event flagged" if event.key in flagged else "event"
+    scale: Scale, lane: str, events: list[Event], flagged: set[str], marks: set[str]
+) -> tuple[list[Markup], float]:
+    placed = _place(scale, events)
+    tops = _row_tops(placed)
+    out: list[Markup] = []
+    for item in placed:
+        y = tops[item.row] + LINE / 2
+        event = item.event
+        tooltip = el("title", f"{event.label} — {event.when.words}")
+        classes = ["event"]
+        if event.key in flagged:
+            classes.append("flagged")
+            marks.add("flag")
+        if not event.when.stated:
+            classes.append("derived")
+            marks.add("derived")
         if lane == STATUS_LANE:
+            classes.append("status")
+            marks.add("status")
+            x = item.x
             points = f"{x},{y - 7} {x + 7},{y} {x},{y + 7} {x - 7},{y}"
-            marks.append(
-                el("polygon", tooltip, attrs=[("points", points), ("class", css + " status")])
+            out.append(
+                el("polygon", tooltip, attrs=[("points", points), ("class", " ".join(classes))])
             )
         else:
-            marks.append(
-                el("circle", tooltip, attrs=[("cx", x), ("cy", y), ("r", 5.5), ("class", css)])
+            if event.when.stated:
+                marks.add("event")
+            out.append(
+                el(
+                    "circle",
+                    tooltip,
+                    attrs=[("cx", item.x), ("cy", y), ("r", 5.5), ("class", " ".join(classes))],
+                )
             )
-    labels = [event.label if lane in OUTCOME_LANES else event.when for _, event in cluster]
-    text = ", ".join(dict.fromkeys(labels))
-    x = scale.x(cluster[-1][0]) + 10
-    if x + len(text) * CHAR_WIDTH > WIDTH:
-        x = scale.x(cluster[0][0]) - 10 - len(text) * CHAR_WIDTH
-    marks.append(el("text", text, attrs=[("x", round(x, 1)), ("y", y + 4), ("class", "mark")]))
-    return marks
+        text_y = y + (BELOW if item.below else 0) + FONT / 2 - 2
+        out.append(
+            el(
+                "text",
+                item.text,
+                attrs=[("x", round(item.text_x, 1)), ("y", round(text_y, 1)), ("class", "mark")],
+            )
+        )
+    return out, tops[-1] + PAD
 
 
-def _treatment_lane(scale: Scale, y: float, lane: TreatmentLane, flagged: set[str]) -> Markup:
-    marks: list[Markup] = []
+def _treatment_lane(
+    scale: Scale, lane: TreatmentLane, flagged: bool, marks: set[str]
+) -> tuple[list[Markup], float]:
+    out: list[Markup] = []
+    y = PAD + LINE / 2
     numbered = len(lane.cycles) <= 12 and not lane.ongoing and len(lane.cycles) > 1
+    hatch = "url(#hatch-flag)" if flagged else "url(#hatch)"
+    marks.add("computed")
     for number, cycle in enumerate(lane.cycles, start=1):
         x0, x1, xa = scale.x(cycle.start), scale.x(cycle.end), scale.x(cycle.active_end)
         tooltip = el(
             "title",
             f"{lane.label}: cycle {number}, {cycle.start.isoformat()} to "
-            f"{(cycle.end - dt.timedelta(days=1)).isoformat()} ({lane.basis})",
+            f"{(cycle.end - dt.timedelta(days=1)).isoformat()}, computed ({lane.basis})",
         )
-        marks.append(
+        out.append(
             el(
                 "rect",
                 tooltip,
                 attrs=[
                     ("x", x0),
                     ("y", y - 8),
-                    ("width", max(round(x1 - x0 - 1.5, 1), 1)),
+                    ("width", max(round(x1 - x0 - 2, 1), 1)),
                     ("height", 16),
-                    ("rx", 3),
-                    ("class", "cycle"),
+                    ("rx", 2),
+                    ("class", "cycle computed"),
                     ("data-cycle", number),
                 ],
             )
         )
-        marks.append(
+        out.append(
             el(
                 "rect",
                 attrs=[
                     ("x", x0),
                     ("y", y - 8),
-                    ("width", max(round(min(xa, x1) - x0 - 1.5, 1), 2.5)),
+                    ("width", max(round(min(xa, x1) - x0 - 2, 1), 2.5)),
                     ("height", 16),
-                    ("rx", 3),
+                    ("rx", 2),
                     ("class", "dose"),
+                    ("fill", hatch),
                 ],
             )
         )
-        if numbered and x1 - x0 > 26:
-            marks.append(
-                el("text", f"C{number}", attrs=[("x", x0 + 6), ("y", y + 4), ("class", "cycle-no")])
+        if numbered and x1 - x0 > 30:
+            out.append(
+                el(
+                    "text",
+                    f"C{number}",
+                    attrs=[("x", x0 + 5), ("y", y + 4.5), ("class", "cycle-no")],
+                )
             )
+    end = scale.x(lane.cycles[-1].end)
     if lane.ongoing:
-        x = scale.x(lane.cycles[-1].end)
-        marks.append(
-            el(
-                "text",
-                el("title", "continues beyond the last date in the record"),
-                "▸ ongoing",
-                attrs=[("x", x + 4), ("y", y + 4), ("class", "mark ongoing")],
-            )
-        )
-    css = "lane treatment" + (" flagged" if flagged & set(lane.keys) else "")
+        marks.add("ongoing")
+        out.append(_ongoing(end, y))
+    # The caption belongs next to the cycles it explains: from the first, or ending at the edge.
+    caption = OPEN_ENDED if lane.ongoing else COMPUTED
+    out.append(_caption(caption, scale.x(lane.cycles[0].start), y + LINE))
+    return out, PAD + 2 * LINE + PAD
+
+
+def _ongoing(x: float, y: float) -> Markup:
+    """ "▸ ongoing" after a course that has no end."""
     return el(
-        "g",
-        marks,
-        attrs=[("class", css), ("data-lane", lane.label), ("data-cycles", len(lane.cycles))],
+        "text",
+        el("title", "open-ended: continues beyond the last date in the record"),
+        "▸ ongoing",
+        attrs=[("x", x + 4), ("y", y + 4.5), ("class", "mark ongoing")],
     )
 
 
-def render_timeline(case: CaseView) -> Markup | None:
+def _caption(text: str, x: float, y: float) -> Markup:
+    """A caption under a lane's marks: from ``x``, or ending at the right edge, cut to fit."""
+    fitted = _fit(text, WIDTH - 10 - LABEL_WIDTH)
+    start = max(min(x, WIDTH - 6 - len(fitted) * CHAR_WIDTH), LABEL_WIDTH + 4)
+    return el(
+        "text",
+        fitted,
+        attrs=[("x", round(start, 1)), ("y", round(y + 4.5, 1)), ("class", "caption")],
+    )
+
+
+def drawn_courses(case: CaseView) -> list[Course]:
+    """The treatment plans the timeline can place: those with a start or an end."""
+    return [c for c in case.courses if c.start is not None or c.end is not None]
+
+
+def _course_lane(
+    scale: Scale, course: Course, last: dt.date, flagged: bool, marks: set[str]
+) -> tuple[list[Markup], float]:
+    """A plan as a band: faded where its start is not stated, "▸ ongoing" when it has no end;
+    under it, its period as the record says it and the orders it holds."""
+    y = PAD + LINE / 2
+    x0 = scale.x(course.start) if course.start else scale.x(scale.first)
+    x1 = scale.x(course.end or last)
+    fade = 0.0 if course.start_stated else min(60.0, (x1 - x0) / 2)
+    css = "course flagged" if flagged else "course"
+    marks.add("course")
+    tooltip = el("title", f"{course.title}: {course.when.words}")
+    out: list[Markup] = []
+    if fade:
+        marks.add("faded")
+        out.append(
+            el(
+                "rect",
+                attrs=[
+                    ("x", x0),
+                    ("y", y - 7),
+                    ("width", round(fade, 1)),
+                    ("height", 14),
+                    ("class", "fade"),
+                    ("fill", "url(#fade-in)"),
+                ],
+            )
+        )
+    out.append(
+        el(
+            "rect",
+            tooltip,
+            attrs=[
+                ("x", round(x0 + fade, 1)),
+                ("y", y - 7),
+                ("width", max(round(x1 - x0 - fade, 1), 2)),
+                ("height", 14),
+                ("rx", 2),
+                ("class", css),
+            ],
+        )
+    )
+    if course.open_ended:
+        marks.add("ongoing")
+        out.append(_ongoing(x1, y))
+    lines = [course.when.words]
+    if course.member_names:
+        lines.append("orders: " + ", ".join(course.member_names))
+    out += [_caption(line, x0, y + n * (LINE - 2)) for n, line in enumerate(lines, start=1)]
+    return out, PAD + LINE + len(lines) * (LINE - 2) + PAD
+
+
+def render_timeline(case: CaseView) -> Drawn | None:
     """The SVG, or ``None`` when no resource in the record carries a date."""
     lanes = treatment_lanes(case.medications)
     dated = [e for e in case.events if e.date is not None]
+    courses = drawn_courses(case)
     days = [e.date for e in dated if e.date is not None]
     days += [c.start for lane in lanes for c in lane.cycles]
     days += [c.end for lane in lanes for c in lane.cycles]
+    days += [d for course in courses for d in (course.start, course.end) if d is not None]
     if not days:
         return None
     scale = Scale(min(days), max(days))
     flagged = {target for flag in case.flags for target in flag.targets}
-    rows: list[tuple[str, str, Markup]] = []
-    y = TOP + LANE_HEIGHT / 2
+    marks: set[str] = set()
+    rows: list[tuple[str, str, str, list[Markup], float, dict[str, str]]] = []
     for lane in EVENT_LANES:
         events = [e for e in dated if e.lane == lane]
         if events:
-            rows.append((lane, "events", _point_lane(scale, y, lane, events, flagged)))
-            y += LANE_HEIGHT
+            content, height = _point_lane(scale, lane, events, flagged, marks)
+            rows.append((lane, lane, "events", content, height, {}))
+    for course in courses:
+        keys = {course.key, *course.members}
+        content, height = _course_lane(scale, course, max(days), bool(flagged & keys), marks)
+        extra = {"data-keys": " ".join(sorted(keys))}
+        rows.append((course.title, course.title, "course", content, height, extra))
     for treatment in lanes:
-        rows.append((treatment.label, "treatment", _treatment_lane(scale, y, treatment, flagged)))
-        y += LANE_HEIGHT
-    for lane in OUTCOME_LANES:
+        is_flagged = bool(flagged & set(treatment.keys))
+        if is_flagged:
+            marks.add("flag")
+        content, height = _treatment_lane(scale, treatment, is_flagged, marks)
+        extra = {"data-cycles": str(len(treatment.cycles)), "data-keys": " ".join(treatment.keys)}
+        css = "treatment flagged" if is_flagged else "treatment"
+        rows.append((treatment.label, treatment.label, css, content, height, extra))
+    size_lanes = sorted({e.lane for e in dated if e.lane.startswith(SIZE_LANE)})
+    for lane in [*size_lanes, STATUS_LANE]:
         events = [e for e in dated if e.lane == lane]
         if events:
-            rows.append((lane, "events", _point_lane(scale, y, lane, events, flagged)))
-            y += LANE_HEIGHT
-    height = int(y - LANE_HEIGHT / 2 + 16)
+            content, height = _point_lane(scale, lane, events, flagged, marks)
+            rows.append((lane, lane, "events", content, height, {}))
+    bands: list[Markup] = []
     body: list[Markup] = []
-    for index, (label, css, _) in enumerate(rows):
-        row_y = TOP + LANE_HEIGHT * index
+    top = float(TOP)
+    for index, (label, data_lane, css, content, lane_height, extra) in enumerate(rows):
+        height = max(lane_height, _label_height(label))
         if index % 2 == 0:
-            body.append(
+            bands.append(
                 el(
                     "rect",
-                    attrs=[
-                        ("x", 0),
-                        ("y", row_y),
-                        ("width", WIDTH),
-                        ("height", LANE_HEIGHT),
-                        ("class", "band"),
-                    ],
+                    attrs=[("x", 0), ("y", round(top, 1)), ("width", WIDTH), ("height", height)],
                 )
             )
-        body.append(_lane_label(row_y + LANE_HEIGHT / 2, label, css))
-    body.extend(_axis(scale, height - 8))
-    body.extend(lane for _, _, lane in rows)
+        body.append(
+            el(
+                "g",
+                _lane_label(height, label, css.split()[0]),
+                content,
+                attrs=[
+                    ("class", f"lane {css}"),
+                    ("data-lane", data_lane),
+                    *extra.items(),
+                    ("transform", f"translate(0 {round(top, 1)})"),
+                ],
+            )
+        )
+        top += height
+    height = round(top + 8, 1)
+    defs = el(
+        "defs",
+        _hatch("hatch", "hatch-line"),
+        _hatch("hatch-flag", "hatch-line flagged"),
+        el(
+            "linearGradient",
+            el("stop", attrs=[("offset", "0"), ("class", "fade-from")]),
+            el("stop", attrs=[("offset", "1"), ("class", "fade-to")]),
+            attrs=[("id", "fade-in")],
+        ),
+    )
+    return Drawn(
+        el(
+            "svg",
+            el("title", "Timeline of the case, drawn from the dates in the FHIR resources"),
+            defs,
+            el("g", bands, attrs=[("class", "band")]),
+            _axis(scale, height - 4),
+            body,
+            attrs=[
+                ("xmlns", "http://www.w3.org/2000/svg"),
+                ("viewBox", f"0 0 {WIDTH} {height}"),
+                ("class", "timeline"),
+                ("role", "img"),
+                ("aria-label", "Case timeline"),
+            ],
+        ),
+        marks,
+    )
+
+
+def _hatch(pattern_id: str, css: str) -> Markup:
+    """Diagonal hatching for the dosing days of a computed cycle."""
     return el(
-        "svg",
-        el("title", "Timeline of the case, drawn from the dates in the FHIR resources"),
-        body,
+        "pattern",
+        el("rect", attrs=[("width", 6), ("height", 6), ("class", "hatch-ground")]),
+        el("rect", attrs=[("width", 2.5), ("height", 6), ("class", css)]),
         attrs=[
-            ("xmlns", "http://www.w3.org/2000/svg"),
-            ("viewBox", f"0 0 {WIDTH} {height}"),
-            ("class", "timeline"),
-            ("role", "img"),
-            ("aria-label", "Case timeline"),
+            ("id", pattern_id),
+            ("width", 6),
+            ("height", 6),
+            ("patternUnits", "userSpaceOnUse"),
+            ("patternTransform", "rotate(45)"),
         ],
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fhir_case.casefile import default_case_file
-from tests.helpers import run_cli
+from tests.helpers import ROOT, run_cli
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ DEFECTS = [
     ),
     Defect(
         "code not in the register",
-        "code: [SNOMED 277591006]",
+        "code: [SNOMED 277591006, LOINC 35891-1]",
         "code: [SNOMED 123456789]",
         "SNOMED 123456789",
         "procedures[7].code[0]",
@@ -101,7 +101,7 @@ DEFECTS = [
         "code: [UNII 1C6V77QF41]",
         "code: [RxNorm 2418]",
         "RxNorm 2418",
-        "medications[4].code[0]",
+        "medications[3].code[0]",
         "unverified",
     ),
     Defect(
@@ -111,6 +111,88 @@ DEFECTS = [
         "unit: mcg",
         "medications[1].dose.unit",
         "'mcg' is not a UCUM unit",
+    ),
+    Defect(
+        "derived from a date instead of a fact",
+        "      derived_from: presentation\n      offset: {value: -2, unit: wk}\n",
+        "      derived_from: 2023-05-28\n      offset: {value: -2, unit: wk}\n",
+        "derived_from: 2023-05-28",
+        "conditions[5].onset.derived_from",
+        "'2023-05-28' is a date; this field names the fact whose stated date is meant",
+    ),
+    Defect(
+        "derived from a fact whose date is not stated",
+        "      derived_from: chemotherapy\n",
+        "      derived_from: xray-lumbar\n",
+        "derived_from: xray-lumbar",
+        "procedures[11].performed.derived_from",
+        "'xray-lumbar' has no stated date to count from",
+    ),
+    Defect(
+        "placed after a fact that has no date",
+        "start: {text: after the chemotherapy completed on 2023-10-18; the start is not stated,"
+        " after: regimen-chemotherapy}",
+        "start: {text: after the decision against surgery, after: surgery-not-performed}",
+        "after: surgery-not-performed}",
+        "care_plans[1].start.after",
+        "'surgery-not-performed' has no stated date to count from",
+    ),
+    Defect(
+        "ICD-O-3 behaviour of a primary code on a secondary cancer",
+        "    focus: mpnst\n    date: 2023-06-06\n",
+        "    focus: metastasis-ilium\n    date: 2023-06-06\n",
+        "value: {code: [ICD-O-3 9540/3], text: Malignant peripheral",
+        "observations[21].value.code",
+        "has behaviour /3, but 'metastasis-ilium' is a secondary-cancer condition",
+    ),
+    Defect(
+        "coded morphology under a narrative pathology code",
+        "    kind: histology\n",
+        "    kind: pathology\n",
+        "value: {code: [ICD-O-3 9540/3], text: Malignant peripheral",
+        "observations[21].value.code",
+        "is a histology result",
+    ),
+    Defect(
+        "tumor and condition at the same site with different laterality",
+        'text: "L4 vertebral body, left side", laterality: left}',
+        'text: "L4 vertebral body, left side", laterality: right}',
+        'text: "L4 vertebral body, left side", laterality: right}',
+        "tumors[1].location.laterality",
+        "differs from that of its condition 'metastasis-l4'",
+    ),
+    Defect(
+        "cycle days outside the cycle",
+        "cycle: {length: 21, first_day: 1, last_day: 14}",
+        "cycle: {length: 21, first_day: 1, last_day: 24}",
+        "last_day: 24",
+        "medications[4].cycle",
+        "days 1..24 are not days of a 21-day cycle",
+    ),
+    Defect(
+        "value both given and absent",
+        "    value: {absent: the Figure 2B legend",
+        "    value: {string: 3 cm, absent: the Figure 2B legend",
+        "value: {string: 3 cm, absent",
+        "observations[28].value.absent",
+        "both given and absent",
+    ),
+    Defect(
+        "a procedure not done with a date",
+        "    status: not-done\n",
+        "    status: not-done\n    performed: 2023-06-06\n",
+        "performed: 2023-06-06",
+        "procedures[10].performed",
+        "a procedure that was not done has no performed date",
+        last=True,
+    ),
+    Defect(
+        "a procedure done without a date",
+        "    performed: 2024-02-20\n",
+        "",
+        "  - id: ct-2024-02-20",
+        "procedures[13]",
+        "missing required field 'performed'",
     ),
     Defect(
         "duplicate id",
@@ -156,7 +238,7 @@ def test_defect_is_reported_precisely_and_nothing_is_written(
 def test_missing_case_file_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli("build", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "out"))
     assert result.returncode == 2
-    assert "nope.yaml" in result.stderr and "cannot read" in result.stderr
+    assert "nope.yaml: no such file; check the path of the case file" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -166,3 +248,45 @@ def test_missing_source_text_names_the_field(tmp_path: Path) -> None:
     result = run_cli("build", str(case_file), "--out", str(tmp_path / "out"))
     assert result.returncode == 2
     assert "source.text" in result.stderr and "mpnst-chen-2024.source.txt" in result.stderr
+
+
+def test_a_date_counted_from_a_period_must_say_which_end(tmp_path: Path) -> None:
+    fixture = ROOT / "tests" / "fixtures" / "cases"
+    text = (fixture / "simple-case.yaml").read_text(encoding="utf-8")
+    assert text.count("      anchor: start\n") == 1
+    case_file = tmp_path / "case.yaml"
+    case_file.write_text(text.replace("      anchor: start\n", ""), encoding="utf-8")
+    shutil.copy(fixture / "simple-case.source.txt", tmp_path)
+    result = run_cli("build", str(case_file), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "conditions[0].onset.derived_from: 'visit' has a stated start and end" in result.stderr
+    assert "Fix: add anchor: start or anchor: end" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ("offset: {value: -1, unit: mo}", "offset: {value: -99999999999, unit: a}",
+         "is not a date of the calendar"),
+        ("      derived_from: visit\n", "      derived_from: back-pain\n",
+         "'back-pain' has no stated start date to count from"),
+        ("      derived_from: visit\n", "      derived_from: nowhere\n",
+         "'nowhere' refers to no fact"),
+        ("      derived_from: visit\n", "      derived_from: [visit]\n", "a list is not a text"),
+        ("after: visit, anchor: end}", "anchor: end}", "'after' is a dependency of 'anchor'"),
+        ("after: visit, anchor: end}", "after: visit, anchor: middle}", "'middle' is not allowed"),
+    ],
+)  # fmt: skip
+def test_hostile_dates_are_refused_clearly(old: str, new: str, words: str, tmp_path: Path) -> None:
+    fixture = ROOT / "tests" / "fixtures" / "cases"
+    text = (fixture / "simple-case.yaml").read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    case_file = tmp_path / "case.yaml"
+    case_file.write_text(text.replace(old, new), encoding="utf-8")
+    shutil.copy(fixture / "simple-case.source.txt", tmp_path)
+    result = run_cli("build", str(case_file), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2, result.stdout
+    assert "Traceback" not in result.stderr
+    assert words in result.stderr and "Fix: " in result.stderr
+    assert not (tmp_path / "out").exists()

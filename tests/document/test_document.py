@@ -12,9 +12,13 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
+from fhir_case import kinds
+from fhir_case.dates import dated
 from fhir_case.document import make_document
 from fhir_case.errors import DocumentError, UsageError
+from fhir_case.extensions import RELATIVE_DATE
 from fhir_case.narrative import check_narrative
+from tests.derived import derived_dates
 from tests.helpers import r4_schema_errors
 
 UUID_URN = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -73,9 +77,10 @@ def test_the_composition_is_a_case_summary_reaching_every_entry(
     composition = document["entry"][0]["resource"]
     by_url = {e["fullUrl"]: e["resource"] for e in document["entry"]}
     patient_url = next(u for u, r in by_url.items() if r["resourceType"] == "Patient")
-    organization_url = next(u for u, r in by_url.items() if r["resourceType"] == "Organization")
     assert composition["subject"]["reference"] == patient_url
-    assert composition["author"][0]["reference"] == organization_url
+    # fhir-case assembles the document; no organization of the source wrote or holds it
+    assert composition["author"] == [{"display": "fhir-case"}]
+    assert "custodian" not in composition
     assert composition["status"] == "final"
     titles = [s["title"] for s in composition["section"]]
     assert titles[:5] == ["Problems", "Procedures", "Medications", "Results", "Imaging"]
@@ -87,7 +92,7 @@ def test_the_composition_is_a_case_summary_reaching_every_entry(
             "Procedures": {"Procedure"},
             "Medications": {"MedicationRequest"},
             "Results": {"Observation", "DiagnosticReport"},
-            "Plan": {"ServiceRequest", "CarePlan", "MedicationRequest"},
+            "Plan": {"ServiceRequest", "CarePlan", "RequestGroup", "MedicationRequest"},
             "Other record entries": {"Encounter", "BodyStructure", "Organization", "Patient"},
             "Imaging": {"Procedure", "Observation", "DiagnosticReport"},
             "Data quality": {"DetectedIssue"},
@@ -104,6 +109,26 @@ def test_the_composition_is_a_case_summary_reaching_every_entry(
             reached.add(url)
             todo.extend(references(by_url[url]))
     assert reached == set(by_url) - {document["entry"][0]["fullUrl"]}
+
+
+def test_the_event_period_keeps_the_mark_of_a_derived_bound(collection: dict[str, Any]) -> None:
+    composition = make_document(collection)["entry"][0]["resource"]
+    period = composition["event"][0]["period"]
+    dates = [
+        found
+        for e in collection["entry"]
+        if e["resource"]["resourceType"] not in kinds.RECORD_META_TYPES
+        if (found := dated(e["resource"]))
+    ]
+    assert period["start"] == min(d for d, _ in dates).isoformat()
+    assert period["end"] == max(d for d, _ in dates).isoformat()
+    for bound in ("start", "end"):
+        marks = period.get("_" + bound, {}).get("extension", [])
+        sources = [m for d, m in dates if d.isoformat() == period[bound]]
+        assert sources, bound
+        # a bound is marked derived exactly when every date it could come from is derived
+        assert bool(marks) == all(sources), bound
+        assert all(m["url"] == RELATIVE_DATE for m in marks)
 
 
 def test_the_document_is_deterministic_and_follows_the_content(collection: dict[str, Any]) -> None:
@@ -174,3 +199,55 @@ def test_a_bundle_that_cannot_make_a_document_is_a_clear_error(
         make_document(fixture_collection)
     assert message in str(caught.value)
     assert isinstance(caught.value, UsageError) and caught.value.exit_code == 2
+
+
+def _section_items(composition: dict[str, Any]) -> dict[str, str]:
+    """Each section entry's line in the section narrative, by the entry's reference."""
+    items = {}
+    for section in composition["section"]:
+        lines = re.findall(r"<li>(.*?)</li>", section["text"]["div"])
+        assert len(lines) == len(section["entry"]), section["title"]
+        for entry, line in zip(section["entry"], lines, strict=True):
+            items[entry["reference"]] = re.sub(r"<[^>]+>", "", line)
+    return items
+
+
+def test_every_tumor_size_is_listed_with_its_dimensions_in_the_composition(
+    collection: dict[str, Any],
+) -> None:
+    document = make_document(collection)
+    items = _section_items(document["entry"][0]["resource"])
+    sizes = [
+        e
+        for e in document["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+        and "21889-1" in json.dumps(e["resource"].get("code"))
+    ]
+    assert sizes
+    for entry in sizes:
+        values = [c["valueQuantity"] for c in entry["resource"]["component"]]
+        units = {v["code"] for v in values}
+        expected = (
+            " × ".join(str(v["value"]) for v in values) + f" {units.pop()}"
+            if len(units) == 1
+            else " × ".join(f"{v['value']} {v['code']}" for v in values)
+        )
+        assert expected in items[entry["fullUrl"]], items[entry["fullUrl"]]
+
+
+def test_the_composition_marks_derived_dates(collection: dict[str, Any]) -> None:
+    document = make_document(collection)
+    composition = document["entry"][0]["resource"]
+    items = _section_items(composition)
+    by_url = {e["fullUrl"]: e["resource"] for e in collection["entry"]}
+    derived = [(u, d) for u, r in by_url.items() for d in derived_dates(r)]
+    for url, date in derived:
+        assert f"about {date}" in items[url], items[url]
+    # the period of care, in the Composition's narrative, says "about" of a derived bound
+    period = composition["event"][0]["period"]
+    row = re.search(r"<th>Period of care</th><td>([^<]*)</td>", composition["text"]["div"])
+    assert row is not None
+    for bound in ("start", "end"):
+        marked = "_" + bound in period
+        assert (f"about {period[bound]}" in row[1]) == marked, (row[1], bound)
+        assert period[bound] in row[1]

@@ -93,20 +93,19 @@ def test_a_medication_request_reads_like_a_prescription() -> None:
     }
     div = narrative_for(request)["div"]
     assert (
-        "<b>Prescription</b>: cisplatin (RxNorm 2555): 120 mg/m² (UCUM mg/m2), intravenous, "
-        "once every 21 days, 6 times, from 2023-06-14 to 2023-10-18</p>"
+        "<b>Prescription</b>: cisplatin (RxNorm 2555): 120 mg/m² intravenously every 21 days "
+        "for 6 cycles, from 2023-06-14 to 2023-10-18</p>"
     ) in div
+    assert "UCUM" not in div and "mg/m2" not in div
     assert "<th>Status</th><td>completed</td>" in div
 
 
 def test_a_cyclic_oral_schedule_and_a_weekly_schedule_in_words() -> None:
     resources = fixture_resources()
     anlotinib = narrative_for(by_id_suffix(resources, "MedicationRequest", "anlotinib"))["div"]
-    assert (
-        "12 mg, Oral route, once every 21 days, each lasting 14 days, from 2023-10-18" in anlotinib
-    )
+    assert "12 mg orally for 14 days of each 21-day cycle, from 2023-10-18" in anlotinib
     denosumab = narrative_for(by_id_suffix(resources, "MedicationRequest", "993449"))["div"]
-    assert "120 mg, Subcutaneous route, once every 4 weeks, from 2023-10-18" in denosumab
+    assert "120 mg subcutaneously every 4 weeks, from 2023-10-18" in denosumab
 
 
 @pytest.mark.parametrize(
@@ -114,11 +113,24 @@ def test_a_cyclic_oral_schedule_and_a_weekly_schedule_in_words() -> None:
     [
         (
             {"frequency": 2, "period": 1, "periodUnit": "d", "dayOfWeek": ["mon", "thu"]},
-            "twice a day, on Monday, Thursday",
+            "twice daily on Monday, Thursday",
+        ),
+        ({"frequency": 1, "period": 1, "periodUnit": "d"}, "once daily"),
+        ({"frequency": 3, "period": 1, "periodUnit": "d"}, "three times daily"),
+        ({"frequency": 1, "period": 1, "periodUnit": "wk"}, "once weekly"),
+        ({"frequency": 1, "period": 4, "periodUnit": "wk"}, "every 4 weeks"),
+        ({"frequency": 1, "period": 1, "periodUnit": "h"}, "every hour"),
+        (
+            {"frequency": 1, "period": 21, "periodUnit": "d", "duration": 14, "durationUnit": "d"},
+            "for 14 days of each 21-day cycle",
+        ),
+        (
+            {"frequency": 1, "period": 21, "periodUnit": "d", "count": 6},
+            "every 21 days for 6 cycles",
         ),
         (
             {"frequency": 1, "period": 4, "periodMax": 6, "periodUnit": "h"},
-            "once every 4 to 6 hours",
+            "every 4 to 6 hours",
         ),
         (
             {
@@ -127,11 +139,11 @@ def test_a_cyclic_oral_schedule_and_a_weekly_schedule_in_words() -> None:
                 "periodUnit": "d",
                 "boundsDuration": {"value": 14, "unit": "days", "system": UCUM, "code": "d"},
             },
-            "once a day, for 14 days",
+            "once daily, for 14 days",
         ),
         (
             {"frequency": 1, "period": 1, "periodUnit": "d", "when": ["ACM"], "offset": 30},
-            "once a day, 30 minutes before breakfast",
+            "once daily 30 minutes before breakfast",
         ),
         ({"timeOfDay": ["08:00:00", "20:00:00"]}, "at 08:00, 20:00"),
         ({"count": 1, "countMax": 3}, "1 to 3 times"),
@@ -151,7 +163,8 @@ def test_a_condition_states_code_site_statuses_and_notes() -> None:
     t4 = by_id_suffix(fixture_resources(), "Condition", "73071006")
     div = narrative_for(t4)["div"]
     assert (
-        "<b>Condition</b>: Bone metastasis (SNOMED CT 94222008), at T4 vertebra, Provisional" in div
+        "<b>Condition</b>: Bone metastasis (SNOMED CT 94222008); provisional diagnosis; "
+        "body site: T4 vertebra" in div
     )
     assert "<th>Verification status</th><td>Provisional</td>" in div
     assert "<th>Clinical status</th><td>Active</td>" in div
@@ -160,13 +173,15 @@ def test_a_condition_states_code_site_statuses_and_notes() -> None:
 
 def test_a_refuted_condition_says_refuted() -> None:
     lung = by_id_suffix(fixture_resources(), "Condition", "94391008")
-    assert "Lung metastasis (SNOMED CT 94391008), Refuted" in narrative_for(lung)["div"]
+    assert "Lung metastasis (SNOMED CT 94391008); ruled out (refuted)" in narrative_for(lung)["div"]
 
 
 def test_an_observation_with_components_lists_each_component() -> None:
     size = by_id_suffix(fixture_resources(), "Observation", "Figure 1B")
     div = narrative_for(size)["div"]
-    assert "<th>Size.maximum dimension in Tumor</th><td>3 cm</td>" in div
+    # the headline gives the size as a radiologist writes it; JSON's 3.0 keeps its precision
+    assert "<b>Observation</b>: Size Tumor (LOINC 21889-1): 3.0 × 2.0 × 2.2 cm" in div
+    assert "<th>Size.maximum dimension in Tumor</th><td>3.0 cm</td>" in div
     assert div.count("<th>Size additional dimension in Tumor</th>") == 2
     assert "The Figure 1B legend gives 3.4 cm" in div
 
@@ -297,3 +312,23 @@ def test_every_case_resource_has_a_valid_narrative(bundle_file: Path) -> None:
             assert resource["text"]["status"] == "generated", where
             assert check_narrative(resource["text"]["div"], where) == []
         assert check_narrative(narrative_for(resource)["div"], where) == []
+
+
+@pytest.mark.parametrize("bundle_file", CASE_BUNDLES, ids=lambda p: p.name)
+def test_a_condition_never_reads_as_if_its_site_were_confirmed(bundle_file: Path) -> None:
+    """The verification status is said of the diagnosis, before the site: "MPNST, primary site
+    uncertain; diagnosis confirmed; body site: primary site uncertain", not "…, Confirmed"."""
+    bundle = json.loads(bundle_file.read_text(encoding="utf-8"))
+    conditions = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"
+    ]
+    for condition in conditions:
+        div = condition["text"]["div"]
+        headline = div[div.index("<p>") : div.index("</p>")]
+        site = headline.split("body site: ", 1)[1] if "body site: " in headline else ""
+        assert "onfirmed" not in site and "rovisional" not in site, headline
+        status = condition.get("verificationStatus", {}).get("coding", [{}])[0].get("code")
+        if status == "confirmed":
+            assert "; diagnosis confirmed" in headline, headline
+    primary = next(c for c in conditions if "primary-cancer" in json.dumps(c.get("meta")))
+    assert "diagnosis confirmed; body site: Primary site uncertain" in primary["text"]["div"]

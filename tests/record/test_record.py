@@ -1,7 +1,9 @@
-"""The record built from the shipped case: standards, coverage of the article's facts, flags."""
+"""The record built from the shipped case: standards, coverage of the article's facts, flags,
+and what the article does not state kept apart from what it does (issue 9)."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from functools import cache
 from pathlib import Path
@@ -11,12 +13,17 @@ import pytest
 
 from fhir_case.casefile import default_case_file, load_case
 from fhir_case.record import build_resource_dicts
+from fhir_case.record.ids import default_identifier_system
 from fhir_case.record.models import through_models
 from fhir_case.terminology.register import load_register
 from tests.helpers import r4_schema_errors
 
 JSON = dict[str, Any]
 HL7_SYSTEMS = ("http://terminology.hl7.org/", "http://hl7.org/fhir/")
+DAR = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+RELATIVE_DATE = "http://hl7.org/fhir/StructureDefinition/cqf-relativeDateTime"
+DAYS_OF_CYCLE = "http://hl7.org/fhir/StructureDefinition/timing-daysOfCycle"
+MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
 
 
 @cache
@@ -32,6 +39,20 @@ def by_text(resource_type: str, text: str) -> JSON:
     matches = [r for r in of_type(resource_type) if text in str(r.get("code", r))]
     assert len(matches) == 1, f"{len(matches)} {resource_type} match {text!r}"
     return matches[0]
+
+
+def by_key(key: str) -> JSON:
+    """The resource made from a case-file fact (its business identifier's value)."""
+    (found,) = [r for r in resources() if any(i["value"] == key for i in r.get("identifier", ()))]
+    return found
+
+
+def url_of(key: str) -> str:
+    return f"urn:uuid:{by_key(key)['id']}"
+
+
+def extensions(element: JSON, url: str) -> list[JSON]:
+    return [e for e in element.get("extension", ()) if e["url"] == url]
 
 
 def codings(data: object) -> list[JSON]:
@@ -53,8 +74,9 @@ def test_resource_counts() -> None:
     counts = Counter(r["resourceType"] for r in resources())
     assert counts == {
         "Organization": 2, "Patient": 1, "Encounter": 1, "Condition": 9, "BodyStructure": 5,
-        "Procedure": 13, "Observation": 29, "DiagnosticReport": 2, "MedicationRequest": 6,
-        "ServiceRequest": 1, "DetectedIssue": 5, "Provenance": 1,
+        "Procedure": 14, "Observation": 33, "DiagnosticReport": 2, "MedicationRequest": 5,
+        "RequestGroup": 1, "ServiceRequest": 2, "CarePlan": 2, "DetectedIssue": 8,
+        "Provenance": 1,
     }  # fmt: skip
 
 
@@ -78,13 +100,18 @@ def test_patient() -> None:
     assert patient["meta"]["profile"] == [
         "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-cancer-patient"
     ]
-    assert patient["identifier"][0]["value"] == f"urn:uuid:{patient['id']}"
+    assert patient["identifier"] == [
+        {"use": "usual", "system": default_identifier_system("mpnst-chen-2024"), "value": "patient"}
+    ]
     assert "birthDate" not in patient  # not in the source
     age = by_text("Observation", "30525-0")
     assert age["valueQuantity"] == {
         "value": 68, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"
     }  # fmt: skip
     assert age["effectiveDateTime"] == "2023-05-28"
+    assert "category" not in age  # no observation category fits a stated age
+    # the survival statement belongs to its own observation, not to the age
+    assert not any("10 months" in note["text"] for note in age["note"])
 
 
 def test_primary_cancer() -> None:
@@ -122,54 +149,263 @@ def test_refuted_conditions_have_no_clinical_status() -> None:
         assert "clinicalStatus" not in condition
 
 
-def test_symptom_onset_is_marked_approximate() -> None:
+def test_symptom_onset_is_marked_derived_from_the_presentation() -> None:
     pain = by_text("Condition", "279039007")
     assert pain["onsetDateTime"] == "2023-05-14"
+    (mark,) = extensions(pain["_onsetDateTime"], RELATIVE_DATE)
+    parts = {part["url"]: part for part in mark["extension"]}
+    assert parts["target"]["valueReference"]["reference"] == url_of("presentation")
+    assert parts["targetPath"]["valueString"] == "period.start"
+    assert parts["relationship"]["valueCode"] == "before-start"
+    assert parts["offset"]["valueDuration"]["value"] == 2
+    assert parts["offset"]["valueDuration"]["code"] == "wk"
     assert pain["note"][0]["text"].startswith("Approximate date: two weeks before")
 
 
 def test_biopsies() -> None:
-    assert by_text("Procedure", "277591006")["performedDateTime"] == "2023-05-29"
+    ilium = by_text("Procedure", "277591006")
+    assert ilium["performedDateTime"] == "2023-05-29"
+    assert "35891-1" in str(ilium["code"])  # LOINC: CT guidance for biopsy of bone
     axilla = by_text("Procedure", "Ultrasound-guided puncture biopsy")
     assert axilla["performedDateTime"] == "2023-06-06"
+    assert "25059-7" in str(axilla["code"])  # LOINC: US guidance for biopsy
 
 
-def test_chemotherapy_dosage_is_structured() -> None:
-    cisplatin = by_text("MedicationRequest", "cisplatin")
-    dosage = cisplatin["medicationCodeableConcept"] and cisplatin["dosageInstruction"][0]
+@pytest.mark.parametrize(
+    ("key", "loinc"),
+    [("xray-lumbar", "24972-2"), ("ct-lumbar", "24963-1"), ("ct-chest", "24627-2"),
+     ("mri-lumbar", "24968-0"), ("us-axilla", "25061-3"), ("bone-scan", "25031-6"),
+     ("ct-lumbar-end-of-chemo", "24963-1"), ("ct-chest-end-of-chemo", "24627-2")],
+)  # fmt: skip
+def test_imaging_studies_carry_their_loinc_codes(key: str, loinc: str) -> None:
+    study = by_key(key)
+    assert [c["code"] for c in study["code"]["coding"] if c["system"] == "http://loinc.org"] == [
+        loinc
+    ]
+
+
+def test_the_re_examination_ct_names_no_region_the_article_does_not_name() -> None:
+    ct = by_key("ct-2024-02-20")
+    assert ct["performedDateTime"] == "2024-02-20"
+    assert [c["code"] for c in ct["code"]["coding"]] == ["77477000"]
+    assert "region not stated" in ct["code"]["text"]
+    assert "bodySite" not in ct
+
+
+def test_work_up_imaging_dates_are_absent_and_placed_after_the_presentation() -> None:
+    for key in ("xray-lumbar", "ct-lumbar", "ct-chest", "mri-lumbar", "us-axilla", "bone-scan"):
+        study = by_key(key)
+        assert "performedDateTime" not in study and "performedString" not in study
+        marks = study["_performedDateTime"]["extension"]
+        assert marks[0] == {"url": DAR, "valueCode": "unknown"}
+        parts = {part["url"]: part for part in marks[1]["extension"]}
+        assert parts["relationship"]["valueCode"] == "after-start"
+        assert parts["offset"]["valueRange"]["low"]["value"] == 0
+
+
+def test_pathology_reports_have_a_code_and_category() -> None:
+    for key in ("pathology-ilium", "pathology-axilla"):
+        report = by_key(key)
+        assert report["code"]["coding"][0]["code"] == "22637-3"
+        assert report["category"][0]["coding"][0]["code"] == "LAB"
+
+
+def test_a_coded_morphology_is_an_mcode_histology_result_not_a_narrative() -> None:
+    axilla = by_key("pathology-axilla-result")
+    assert axilla["meta"]["profile"] == [MCODE + "mcode-histologic-behavior-and-type"]
+    assert [c["code"] for c in axilla["code"]["coding"]] == ["31206-6"]
+    assert axilla["valueCodeableConcept"]["coding"][0]["code"] == "9540/3"
+    (related,) = extensions(axilla, MCODE + "mcode-related-condition")
+    assert related["valueReference"]["reference"] == url_of("mpnst")
+    # the ilium is a metastatic site: its morphology would be /6, which the register lacks
+    ilium = by_key("pathology-ilium-result")
+    assert [c["code"] for c in ilium["code"]["coding"]] == ["22637-3"]
+    assert "valueString" in ilium and "valueCodeableConcept" not in ilium
+    assert "8004/3" not in json.dumps(by_key("pathology-ilium"))
+
+
+def test_chemotherapy_dosage_is_structured_without_a_planned_count() -> None:
+    cisplatin = by_key("cisplatin")
+    dosage = cisplatin["dosageInstruction"][0]
     assert dosage["doseAndRate"][0]["doseQuantity"] == {
         "value": 120, "unit": "mg/m2", "system": "http://unitsofmeasure.org", "code": "mg/m2"
     }  # fmt: skip
+    # six cycles were completed, not planned: no count; the end is stated
     assert dosage["timing"]["repeat"] == {
-        "boundsPeriod": {"end": "2023-10-18"}, "count": 6, "frequency": 1, "period": 21,
-        "periodUnit": "d",
+        "boundsPeriod": {"end": "2023-10-18"}, "frequency": 1, "period": 21, "periodUnit": "d",
     }  # fmt: skip
     assert "route" not in dosage  # not stated in the source
     assert cisplatin["status"] == "completed"
+    assert any("ifosfamide" in note["text"] for note in cisplatin["note"])
 
 
-def test_denosumab_continues_after_chemotherapy() -> None:
-    requests = [
+def test_cancer_related_orders_state_their_intent_as_unknown() -> None:
+    for request in of_type("MedicationRequest"):
+        if "mcode-cancer-related-medication-request" not in str(request["meta"]):
+            continue
+        (intent,) = extensions(request, MCODE + "mcode-procedure-intent")
+        assert intent["valueCodeableConcept"] == {
+            "extension": [{"url": DAR, "valueCode": "unknown"}]
+        }
+
+
+def test_an_inferred_requester_is_marked() -> None:
+    for request in of_type("MedicationRequest"):
+        assert request["requester"]["reference"] == url_of("hospital")
+        assert request["note"][0]["text"].startswith("Requester inferred:")
+
+
+def test_denosumab_is_one_course_with_no_invented_start_stop_or_restart() -> None:
+    (denosumab,) = [
         r
         for r in of_type("MedicationRequest")
         if r["medicationCodeableConcept"]["text"] == "denosumab"
     ]
-    assert [r["status"] for r in requests] == ["completed", "active"]
-    for request in requests:
-        dosage = request["dosageInstruction"][0]
-        assert dosage["route"]["coding"][0]["code"] == "34206005"
-        assert dosage["timing"]["repeat"]["period"] == 4
-        assert dosage["timing"]["repeat"]["periodUnit"] == "wk"
-    assert requests[1]["priorPrescription"]["reference"] == f"urn:uuid:{requests[0]['id']}"
+    assert denosumab["status"] == "active"
+    dosage = denosumab["dosageInstruction"][0]
+    assert dosage["route"]["coding"][0]["code"] == "34206005"
+    assert dosage["timing"]["repeat"] == {"frequency": 1, "period": 4, "periodUnit": "wk"}
+    assert "priorPrescription" not in denosumab
+    based_on = {ref["reference"] for ref in denosumab["basedOn"]}
+    assert based_on == {url_of("regimen-chemotherapy"), url_of("regimen-after-chemotherapy")}
+    notes = " ".join(note["text"] for note in denosumab["note"])
+    assert "adjunctively administered" in notes and "was continued" in notes
 
 
-def test_anlotinib_two_weeks_on_one_week_off_without_invented_code() -> None:
-    anlotinib = by_text("MedicationRequest", "anlotinib")
-    assert "coding" not in anlotinib["medicationCodeableConcept"]
+def test_anlotinib_is_12_mg_once_a_day_on_days_1_to_14_of_21_day_cycles() -> None:
+    anlotinib = by_key("anlotinib")
+    assert "coding" not in anlotinib["medicationCodeableConcept"]  # no code is invented
     dosage = anlotinib["dosageInstruction"][0]
-    assert dosage["doseAndRate"][0]["rateQuantity"]["code"] == "mg/d"
+    assert dosage["doseAndRate"] == [
+        {"doseQuantity": {
+            "value": 12, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}}
+    ]  # fmt: skip
     repeat = dosage["timing"]["repeat"]
-    assert (repeat["duration"], repeat["period"], repeat["periodUnit"]) == (14, 21, "d")
+    assert (repeat["frequency"], repeat["period"], repeat["periodUnit"]) == (1, 1, "d")
+    assert "duration" not in repeat
+    # the start is not stated: absent, and placed after the end of the chemotherapy
+    start = repeat["boundsPeriod"]["_start"]["extension"]
+    assert start[0] == {"url": DAR, "valueCode": "unknown"}
+    parts = {part["url"]: part for part in start[1]["extension"]}
+    assert parts["target"]["valueReference"]["reference"] == url_of("chemotherapy")
+    assert parts["relationship"]["valueCode"] == "after-end"
+    # the cycle: a RequestGroup action every 21 days whose sub-action is days 1-14
+    (cycle,) = of_type("RequestGroup")
+    (action,) = cycle["action"]
+    assert action["timingTiming"]["repeat"] == {"frequency": 1, "period": 21, "periodUnit": "d"}
+    (dose_days,) = action["action"]
+    (days,) = extensions(dose_days, DAYS_OF_CYCLE)
+    assert [day["valueInteger"] for day in days["extension"]] == list(range(1, 15))
+    assert dose_days["resource"]["reference"] == url_of("anlotinib")
+
+
+def test_the_treatment_phases_and_the_reason_for_the_change_are_data() -> None:
+    first, second = by_key("regimen-chemotherapy"), by_key("regimen-after-chemotherapy")
+    assert (first["status"], second["status"]) == ("completed", "active")
+    assert first["period"] == {"end": "2023-10-18"}
+    activities = {a["reference"]["reference"] for a in first["activity"]}
+    assert activities == {url_of(k) for k in ("cisplatin", "pld", "denosumab", "vitamin-d3")}
+    activities = {a["reference"]["reference"] for a in second["activity"]}
+    assert activities == {
+        url_of(k)
+        for k in ("anlotinib/cycles", "denosumab", "follow-up-ct-chest", "follow-up-ct-lumbar")
+    }
+    # the second phase follows the first and rests on its stable disease
+    supporting = {ref["reference"] for ref in second["supportingInfo"]}
+    assert supporting == {url_of("regimen-chemotherapy"), url_of("disease-status-2023-10-18")}
+    start = {p["url"]: p for p in second["period"]["_start"]["extension"][1]["extension"]}
+    assert start["relationship"]["valueCode"] == "after-end"
+    assert start["target"]["valueReference"]["reference"] == url_of("regimen-chemotherapy")
+    # the authors' reasons are quoted
+    reasons = " ".join(note["text"] for note in first["note"])
+    assert "osteosarcoma" in reasons and "ifosfamide" in reasons
+    assert "post-cessation of intensive chemotherapy" in " ".join(n["text"] for n in second["note"])
+    for key in ("cisplatin", "pld", "vitamin-d3"):
+        assert by_key(key)["basedOn"] == [{"reference": url_of("regimen-chemotherapy"),
+                                           "display": first["title"]}]  # fmt: skip
+
+
+def test_surgery_not_done_with_the_authors_reasons() -> None:
+    surgery = by_key("surgery-not-performed")
+    assert surgery["status"] == "not-done"
+    assert "wide resection" in surgery["statusReason"]["text"]
+    assert surgery["code"]["coding"][0]["code"] == "387713003"
+    assert surgery["reasonReference"][0]["reference"] == url_of("mpnst")
+    assert not any(key.startswith(("performed", "_performed")) for key in surgery)
+    quoted = " ".join(note["text"] for note in surgery["note"])
+    assert "does not improve the patient" in quoted
+
+
+def test_the_encounter_claims_no_discharge() -> None:
+    (visit,) = of_type("Encounter")
+    assert visit["status"] == "unknown"
+    assert visit["period"] == {
+        "start": "2023-05-28", "_end": {"extension": [{"url": DAR, "valueCode": "unknown"}]}
+    }  # fmt: skip
+
+
+def test_refuted_conditions_have_no_category_without_an_encounter() -> None:
+    for code in ("94391008", "92824003"):
+        assert "category" not in by_text("Condition", code)
+
+
+def test_the_ilium_metastasis_is_not_called_biopsy_proven() -> None:
+    ilium = by_key("metastasis-ilium")
+    assert "biopsy-proven" not in json.dumps(ilium).lower()
+    assert any("suggestive of MPNST" in note["text"] for note in ilium["note"])
+
+
+def test_tumors_have_identifiers_morphology_and_their_condition_laterality() -> None:
+    for tumor in of_type("BodyStructure"):
+        (identifier,) = tumor["identifier"]
+        assert identifier["use"] == "usual"  # mcode-body-structure-identifier's pattern
+        assert identifier["type"]["coding"] == [
+            {"system": "http://hl7.org/fhir/resource-types", "code": "BodyStructure",
+             "display": "BodyStructure"}
+        ]  # fmt: skip
+        condition = next(
+            r for r in resources()
+            if f"urn:uuid:{r['id']}" == tumor["extension"][0]["valueReference"]["reference"]
+        )  # fmt: skip
+        site_codes = {c["code"] for c in condition.get("bodySite", [{}])[0].get("coding", ())}
+        if site_codes & {c["code"] for c in tumor["location"]["coding"]}:
+            condition_side = extensions(
+                condition["bodySite"][0], MCODE + "mcode-laterality-qualifier"
+            )
+            tumor_side = tumor.get("locationQualifier", [])
+            assert [e["valueCodeableConcept"] for e in condition_side] == tumor_side
+    assert by_key("tumor-l4")["morphology"]["coding"][0]["code"] == "1240414004"
+    assert "morphology" not in by_key("tumor-t4")  # its nature is doubtful
+
+
+def test_every_resource_has_a_business_identifier_that_is_not_its_full_url() -> None:
+    system = default_identifier_system("mpnst-chen-2024")
+    values = []
+    for resource in resources():
+        if resource["resourceType"] == "Provenance":  # R4 Provenance has no identifier
+            assert "identifier" not in resource
+            continue
+        (identifier,) = resource["identifier"]
+        assert identifier["system"] == system
+        assert identifier["value"] != f"urn:uuid:{resource['id']}"
+        assert resource["id"] not in system
+        values.append(identifier["value"])
+    assert len(values) == len(set(values))
+
+
+def test_the_missing_facts_are_in_the_record() -> None:
+    at_diagnosis = by_key("distant-metastases-at-diagnosis")
+    assert at_diagnosis["valueCodeableConcept"]["coding"][0]["code"] == "399409002"
+    assert at_diagnosis["focus"][0]["reference"] == url_of("mpnst")
+    assert extensions(at_diagnosis["_effectiveDateTime"], RELATIVE_DATE)
+    alive = by_key("alive-with-tumor")
+    assert alive["valueQuantity"]["value"] == 10 and alive["valueQuantity"]["code"] == "mo"
+    assert alive["_effectiveDateTime"]["extension"] == [{"url": DAR, "valueCode": "unknown"}]
+    baseline = by_key("axilla-size-baseline-ct")
+    assert baseline["dataAbsentReason"]["coding"][0]["code"] == "unknown"
+    assert not any(key.startswith("value") for key in baseline)
+    claim = by_key("axilla-response-discussion")
+    assert "Significant reduction" in claim["valueString"]
 
 
 def test_tumor_sizes() -> None:
@@ -195,7 +431,9 @@ def test_recist_stable_disease() -> None:
 @pytest.mark.parametrize(
     ("implicated_text", "detail_words"),
     [("3.0", "3.4 cm"), ("Vitamin D3", "24,000 IU"), ("2024-02-20", "about 2 cm"),
-     ("T4", "sparse"), ("MPNST", "primary lesion could not be identified")],
+     ("T4", "sparse"), ("MPNST", "primary lesion could not be identified"),
+     ("chemotherapy plus anlotinib", "No measurement supports the claim"),
+     ("32", "not comparable"), ("left lower limb pain", "did not\nradiate".replace("\n", " "))],
 )  # fmt: skip
 def test_doubtful_source_values_are_flagged(implicated_text: str, detail_words: str) -> None:
     issues = [i for i in of_type("DetectedIssue") if detail_words in i["detail"]]
@@ -219,3 +457,4 @@ def test_nothing_is_invented_for_silent_facts() -> None:
     assert "stage" not in {key for r in of_type("Condition") for key in r}
     chemo = by_text("Procedure", "367336001")
     assert chemo["performedPeriod"] == {"end": "2023-10-18"}
+    assert "performedString" not in json.dumps(resources())

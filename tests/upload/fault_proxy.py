@@ -1,6 +1,9 @@
 """A real TCP proxy on 127.0.0.1 in front of a real FHIR server, injecting the faults that a
-real server cannot be made to produce: 503/429 with Retry-After, and a connection reset in the
-middle of a response (after the server has done the work).
+real server cannot be made to produce: 503/429 with Retry-After, a connection reset in the
+middle of a response (after the server has done the work), a connection dropped before the
+server saw the request, an answer trickled one byte at a time or never ending, redirects, and
+rewritten requests or answers (a server that treats a transaction as a batch, or whose
+CapabilityStatement says something else).
 
 Each connection carries one request (the proxy asks the server for ``Connection: close``).
 Every request that reaches the proxy is recorded, faulted or not.
@@ -11,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -30,16 +34,32 @@ class Fault:
 
     kind: str  # "status": answer `status` without asking the server; "reset": forward, then
     # send half of the server's answer and reset the connection; "alter": forward, then apply
-    # `replace` to the answer's body (a server that changes data behind the client's back)
+    # `replace` to the answer's body (a server that changes data behind the client's back);
+    # "alter-request": apply `replace` to the request body before forwarding it, and
+    # `replace_answer` to the answer's body; "drop": close the connection without forwarding;
+    # "trickle": forward, then send the answer one byte every `interval` seconds; "endless":
+    # answer 200 with a chunked body that never ends; "redirect": answer `status` with
+    # Location: `location` (relative to the proxy)
     when: Callable[[SeenRequest], bool]
     times: int = 1
     skip: int = 0  # let this many matching requests through first
     status: int = 503
     retry_after: str | None = None
     replace: tuple[bytes, bytes] = (b"", b"")
+    replace_answer: tuple[bytes, bytes] = (b"", b"")
+    interval: float = 0.2
+    location: str = ""
 
 
-REASONS = {429: "Too Many Requests", 502: "Bad Gateway", 503: "Service Unavailable"}
+REASONS = {
+    302: "Found",
+    307: "Temporary Redirect",
+    404: "Not Found",
+    429: "Too Many Requests",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+ENDLESS_SECONDS = 120  # an endless answer still stops some time, so that no thread lingers
 
 
 class FaultProxy:
@@ -101,17 +121,35 @@ class FaultProxy:
             head, body = raw
             request = _parse(head, body)
             fault = self._take_fault(request)
-            if fault is not None and fault.kind == "status":
+            if fault is not None and fault.kind == "drop":
+                return
+            if fault is not None and fault.kind == "endless":
+                _endless(client)
+                return
+            if fault is not None and fault.kind in ("status", "redirect"):
                 extra = f"Retry-After: {fault.retry_after}\r\n" if fault.retry_after else ""
+                if fault.kind == "redirect":
+                    extra += f"Location: {fault.location}\r\n"
                 reason = REASONS.get(fault.status, "Fault")
                 client.sendall(
                     f"HTTP/1.1 {fault.status} {reason}\r\n{extra}"
                     "Content-Length: 0\r\nConnection: close\r\n\r\n".encode()
                 )
                 return
+            if fault is not None and fault.kind == "alter-request":
+                body = body.replace(*fault.replace)
+                head = _with_length(head, len(body))
             answer = self._forward(_close_after(head), body)
             if fault is not None and fault.kind == "alter":
                 answer = _altered(answer, *fault.replace)
+            if fault is not None and fault.kind == "alter-request":
+                answer = _altered(answer, *fault.replace_answer)
+            if fault is not None and fault.kind == "trickle":
+                with contextlib.suppress(OSError):
+                    for byte in answer:
+                        client.sendall(bytes([byte]))
+                        time.sleep(fault.interval)
+                return
             if fault is not None and fault.kind == "reset":
                 client.sendall(answer[: len(answer) // 2])
                 # SO_LINGER 0: close() sends a TCP RST instead of an orderly FIN.
@@ -126,6 +164,30 @@ class FaultProxy:
             while chunk := upstream.recv(65536):
                 chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _endless(client: socket.socket) -> None:
+    """A 200 answer whose chunked body never ends (until the client goes, or a long while)."""
+    stop = time.monotonic() + ENDLESS_SECONDS
+    chunk = b"x" * 65536
+    with contextlib.suppress(OSError):
+        client.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        start = b'{"resourceType":"Bundle","entry":["'
+        client.sendall(b"10000\r\n" + start + chunk[len(start) :] + b"\r\n")
+        while time.monotonic() < stop:
+            client.sendall(b"10000\r\n" + chunk + b"\r\n")
+
+
+def _with_length(head: bytes, length: int) -> bytes:
+    lines = [
+        line
+        for line in head.rstrip(b"\r\n").split(b"\r\n")
+        if not line.lower().startswith(b"content-length:")
+    ]
+    return b"\r\n".join([*lines, b"Content-Length: " + str(length).encode()]) + b"\r\n\r\n"
 
 
 def _read_request(sock: socket.socket) -> tuple[bytes, bytes] | None:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from fhir_case.errors import FhirServerError, ServerFaultError, ServerUnreachableError
+from fhir_case.errors import FhirServerError, ServerUnavailableError, ServerUnreachableError
 from fhir_case.upload.client import FhirClient
 from fhir_case.upload.prepare import prepare
 from fhir_case.upload.settings import Mode
@@ -85,9 +85,10 @@ def test_server_that_keeps_answering_503_fails_within_the_bounded_time(
     proxy.inject(Fault("status", lambda r: True, times=1000, status=503))
     with FhirClient(quick_settings(proxy.base_url, retry_seconds=2.0)) as fhir:
         started = time.monotonic()
-        with pytest.raises(ServerFaultError, match="503 Service Unavailable") as caught:
+        with pytest.raises(ServerUnavailableError, match="503 Service Unavailable") as caught:
             fhir.metadata()
         assert time.monotonic() - started < 4.0
+    assert "the server stayed unavailable (503 Service Unavailable)" in str(caught.value)
     assert "gave up after" in str(caught.value)
     assert len(proxy.seen) > 1
 

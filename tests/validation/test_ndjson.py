@@ -73,18 +73,20 @@ def test_issues_name_the_file_the_line_and_the_fhirpath(
     lines[2] = json.dumps(broken)
     lines.insert(4, "{not json")
     lines.insert(5, "[]")
+    lines.insert(6, '{"resourceType": "Observation", "id": "x", "id": "y"}')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (export / "Encounter.ndjson").write_text(lines_of(export / "Encounter.ndjson")[0] * 2)
     assert main(["validate", str(path), str(export / "Encounter.ndjson")]) == 1
     out = capsys.readouterr().out
     assert f"{path}:3: error " in out and "Observation.status" in out
-    assert f"{path}:5: error export: Not valid JSON (column 2)" in out
+    assert f"{path}:5: error export: column 2: not valid JSON" in out
     assert (
         f"{path}:6: error export: Expected a FHIR resource (a JSON object), found a JSON list"
         in out
     )
-    assert f"{export / 'Encounter.ndjson'}:1: error export: Not valid JSON" in out  # two objects
-    assert f"{path}: {len(lines) - 2} resources, " in out
+    assert f"{export / 'Encounter.ndjson'}:1: error export: column " in out  # two objects
+    assert f'{path}:7: error export: column 1: duplicate key "id" in one object' in out
+    assert f"{path}: {len(lines) - 3} resources, " in out
 
 
 def test_a_resource_twice_in_the_export_is_an_error(

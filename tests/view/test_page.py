@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import copy
 import json
+import random
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from fhir_case.document import make_document
+from fhir_case.narrative.dating import DATA_ABSENT_REASON as DAR
+from fhir_case.narrative.dating import RELATIVE_DATE as RELATIVE
 from fhir_case.view import render_case_view
+from fhir_case.view.case import Origin
+from fhir_case.view.timeline import COMPUTED, OPEN_ENDED
+from tests.derived import with_derived_dates
+from tests.plain_words import findings, texts
 
 
 class Collector(HTMLParser):
@@ -67,7 +78,7 @@ def test_the_page_shows_every_problem_medication_and_flag(oncology_bundle: dict[
             assert f'id="r-MedicationRequest-{resource["id"]}"' in html
         if kind == "DetectedIssue":
             assert resource["detail"].replace("&", "&amp;") in html
-    assert 'class="problem refuted"' in html
+    assert 'class="problem refuted' in html
     assert "<dt>Sex</dt><dd>female</dd>" in html
     assert "<dt>Age at presentation</dt><dd>68 years</dd>" in html
     assert "doi:10.3389/fonc.2024.1399021" in html
@@ -78,7 +89,7 @@ def test_the_timeline_has_one_rect_per_cycle(oncology_bundle: dict[str, Any]) ->
     lane_start = html.index('data-lane="cisplatin + pegylated liposomal doxorubicin"')
     lane = html[lane_start : html.index("</g>", lane_start)]
     assert 'data-cycles="6"' in lane
-    assert lane.count('class="cycle"') == 6
+    assert lane.count('class="cycle computed"') == 6
 
 
 def test_rendering_is_deterministic(oncology_bundle: dict[str, Any]) -> None:
@@ -104,7 +115,7 @@ def test_the_official_examples_render_as_one_bundle(shared_dir: Path) -> None:
         for p in sorted((shared_dir / "fhir" / "examples-r4").glob("*.json"))
     ]
     html = render_case_view({"resourceType": "Bundle", "type": "collection", "entry": entries})
-    assert "with 154 resources" in html
+    assert "a FHIR R4 Bundle of type collection (154 resources)" in html
     assert html.count('id="r-Condition-') == 12
 
 
@@ -133,3 +144,310 @@ def test_resources_without_ids_are_each_shown(oncology_bundle: dict[str, Any]) -
     html = render_case_view({"resourceType": "Bundle", "type": "transaction", "entry": entries})
     assert html.count('<tr id="r-Condition-entry-') == 5
     assert html.count('id="r-MedicationRequest-entry-') == 5
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def page_tree(html: str) -> ET.Element:
+    """The page as XML (it is written as well-formed XHTML after its DOCTYPE)."""
+    return ET.fromstring(html.split("\n", 1)[1])
+
+
+def by_id(root: ET.Element, element_id: str) -> ET.Element:
+    found = root.find(f".//*[@id='{element_id}']")
+    assert found is not None, element_id
+    return found
+
+
+def text_of(element: ET.Element) -> str:
+    return " ".join("".join(element.itertext()).split())
+
+
+def test_the_page_says_where_its_record_came_from(case_bundle: dict[str, Any]) -> None:
+    patient = next(
+        e["resource"] for e in case_bundle["entry"] if e["resource"]["resourceType"] == "Patient"
+    )
+    from_file = page_tree(render_case_view(case_bundle, Origin("case.collection.json")))
+    record = text_of(by_id(from_file, "record"))
+    assert f"Patient/{patient['id']} in case.collection.json" in record
+    assert patient["identifier"][0]["value"] in record
+    assert text_of(by_id(from_file, "origin")) == (
+        "Rendered from the file case.collection.json: a FHIR R4 Bundle of type collection "
+        f"({len(case_bundle['entry'])} resources)."
+    )
+    origin = Origin(
+        "http://127.0.0.1:8080/fhir",
+        f"Patient/{patient['id']}/$everything and the referenced resources, 3 requests",
+        "2026-11-30T10:00:00Z",
+    )
+    from_server = page_tree(render_case_view(case_bundle, origin))
+    assert f"Patient/{patient['id']} on http://127.0.0.1:8080/fhir" in text_of(
+        by_id(from_server, "record")
+    )
+    footer = text_of(by_id(from_server, "origin"))
+    assert footer.startswith("Rendered from the FHIR server http://127.0.0.1:8080/fhir: Patient/")
+    assert "$everything" in footer and "read 2026-11-30T10:00:00Z" in footer
+
+
+def test_the_page_is_the_same_whatever_order_the_entries_come_in(
+    case_bundle: dict[str, Any], oncology_bundle: dict[str, Any]
+) -> None:
+    for bundle in (case_bundle, oncology_bundle):
+        page = render_case_view(bundle)
+        for seed in range(4):
+            entries = list(bundle["entry"])
+            random.Random(seed).shuffle(entries)
+            assert render_case_view({**bundle, "entry": entries}) == page, seed
+        assert render_case_view({**bundle, "entry": bundle["entry"][::-1]}) == page
+
+
+@pytest.mark.parametrize("bundle_name", ["oncology_bundle", "case_bundle"])
+def test_every_medication_request_is_on_the_timeline_or_listed_with_the_reason(
+    bundle_name: str, request: pytest.FixtureRequest
+) -> None:
+    bundle: dict[str, Any] = request.getfixturevalue(bundle_name)
+    root = page_tree(render_case_view(bundle))
+    lanes = {
+        key
+        for lane in root.iter(f"{SVG}g")
+        if lane.get("data-keys")
+        for key in (lane.get("data-keys") or "").split()
+    }
+    undated = next(d for d in root.iter("div") if d.get("class") == "undated")
+    listed = {li.get("id"): text_of(li) for li in undated.iter("li")}
+    orders = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "MedicationRequest"
+    ]
+    assert len(orders) >= 5
+    for order in orders:
+        key = f"MedicationRequest/{order['id']}"
+        row = text_of(by_id(root, f"r-MedicationRequest-{order['id']}"))  # in the table
+        reason = listed.get(f"undated-r-MedicationRequest-{order['id']}")
+        assert (key in lanes) != (reason is not None), key  # one or the other, not both
+        if reason is not None:
+            assert "the record gives no" in reason and "not on the timeline" in row, reason
+    if bundle_name == "oncology_bundle":  # the vitamin D3 has no date and no plan
+        assert any("Vitamin D3" in text for text in listed.values())
+
+
+def test_computed_cycles_are_drawn_apart_with_a_caption_beside_them(
+    oncology_bundle: dict[str, Any],
+) -> None:
+    root = page_tree(render_case_view(oncology_bundle))
+    lanes = [g for g in root.iter(f"{SVG}g") if g.get("data-cycles")]
+    assert lanes
+    for lane in lanes:
+        cycles = [r for r in lane.iter(f"{SVG}rect") if "cycle" in (r.get("class") or "")]
+        assert len(cycles) == int(lane.get("data-cycles") or 0) > 0
+        assert all("computed" in (r.get("class") or "").split() for r in cycles)
+        captions = [t for t in lane.iter(f"{SVG}text") if t.get("class") == "caption"]
+        assert [text_of(t) for t in captions] in (
+            [COMPUTED],
+            [OPEN_ENDED],
+        ), lane.get("data-lane")
+        ongoing = "▸ ongoing" in text_of(lane)
+        assert ongoing == ([text_of(t) for t in captions] == [OPEN_ENDED])
+
+
+def test_the_legend_shows_only_the_marks_that_appear(
+    case_bundle: dict[str, Any], oncology_bundle: dict[str, Any]
+) -> None:
+    def legend_and_marks(bundle: dict[str, Any]) -> tuple[set[str], set[str]]:
+        root = page_tree(render_case_view(bundle))
+        legend = next(p for p in root.iter("p") if p.get("class") == "legend")
+        shown = {
+            (s.get("class") or "").split()[1].removeprefix("key-")
+            for s in legend.iter("span")
+            if (s.get("class") or "").startswith("key ")
+        }
+        svg = next(root.iter(f"{SVG}svg"))
+        drawn = [e for child in svg if child.tag != f"{SVG}defs" for e in child.iter()]
+        classes = {c for e in drawn for c in (e.get("class") or "").split()}
+        marks = set()
+        if any(e.tag == f"{SVG}circle" and "derived" not in e.get("class", "") for e in drawn):
+            marks.add("event")
+        marks |= {m for m in ("derived", "status", "computed") if m in classes}
+        marks |= {"ongoing"} if "ongoing" in classes else set()
+        marks |= {"course"} if "course" in classes else set()
+        marks |= {"faded"} if "fade" in classes else set()
+        marks |= {"flag"} if "flagged" in classes else set()
+        return shown, marks
+
+    for bundle in (case_bundle, oncology_bundle):
+        shown, marks = legend_and_marks(bundle)
+        assert shown == marks and "event" in shown
+    without = [
+        e
+        for e in case_bundle["entry"]
+        if "97509-4" not in json.dumps(e["resource"].get("code"))  # no disease status
+        and "Approximate date" not in json.dumps(e["resource"].get("note"))  # no derived date
+    ]
+    shown, _ = legend_and_marks({**case_bundle, "entry": without})
+    assert "status" not in shown and "derived" not in shown
+
+
+def test_tumor_sizes_show_their_dimensions_and_each_method_has_its_own_lane(
+    case_bundle: dict[str, Any],
+) -> None:
+    html = render_case_view(case_bundle)
+    root = page_tree(html)
+    sizes = [
+        e["resource"]
+        for e in case_bundle["entry"]
+        if "21889-1" in json.dumps(e["resource"].get("code"))
+    ]
+    assert len(sizes) == 3
+    for size in sizes:
+        values = [c["valueQuantity"] for c in size["component"]]
+        dims = " × ".join(str(v["value"]) for v in values) + " " + values[0]["code"]
+        row = text_of(by_id(root, f"r-Observation-{size['id']}"))
+        assert dims in row, row
+        on_timeline = [text_of(t) for t in root.iter(f"{SVG}text") if dims in "".join(t.itertext())]
+        undated = next(d for d in root.iter("div") if d.get("class") == "undated")
+        listed = [text_of(li) for li in undated.iter("li") if dims in text_of(li)]
+        assert len(on_timeline) + len(listed) == 1, (dims, on_timeline, listed)
+    lanes = {g.get("data-lane") for g in root.iter(f"{SVG}g") if g.get("data-lane")}
+    assert "Tumor size, palpation" in lanes
+    assert not [lane for lane in lanes if lane == "Tumor size"]  # never one mixed series
+    assert "sizes by different methods are not comparable" in html
+
+
+def test_no_derived_date_is_shown_unmarked_on_the_page(case_bundle: dict[str, Any]) -> None:
+    root = page_tree(render_case_view(case_bundle))
+    checked = 0
+    for resource, dates in with_derived_dates(case_bundle):
+        key = f"{resource['resourceType']}-{resource['id']}"
+        row = root.find(f".//*[@id='r-{key}']")
+        marks = [
+            m
+            for m in root.iter()
+            if m.tag in (f"{SVG}circle", f"{SVG}polygon")
+            and any(d in "".join(m.itertext()) for d in dates)
+            and resource_names(resource) & {"".join(m.itertext()).split(" — ")[0]}
+        ]
+        shown = [row] if row is not None else []
+        assert shown or marks, key  # the item is on the page
+        for element in shown:
+            spans = [s for s in element.iter("span") if "date" in (s.get("class") or "")]
+            assert spans and all("derived" in (s.get("class") or "") for s in spans), key
+            assert all(text_of(s).startswith("about ") for s in spans), key
+        for mark in marks:
+            assert "derived" in (mark.get("class") or "").split(), key
+            assert "about " in "".join(mark.itertext()), key
+        checked += 1
+    assert checked == len(list(with_derived_dates(case_bundle))) > 0
+    # and nothing stated is marked derived
+    derived_marks = [e for e in root.iter() if "derived" in (e.get("class") or "").split()]
+    assert all("about " in text_of(e) for e in derived_marks if e.tag == "span")
+
+
+def resource_names(resource: dict[str, Any]) -> set[str]:
+    code = resource.get("code", {})
+    return {code.get("text", "")} | {c.get("display", "") for c in code.get("coding", [])}
+
+
+def test_the_page_is_in_plain_words(case_bundle: dict[str, Any]) -> None:
+    for bundle in (case_bundle, make_document(case_bundle)):
+        html = render_case_view(bundle, Origin("mpnst-chen-2024.collection.json"))
+        assert [f"{f} in {t[:80]!r}" for t in texts(html) for f in findings(t)] == []
+
+
+def test_clinical_notes_are_shown_and_source_quotes_folded(case_bundle: dict[str, Any]) -> None:
+    root = page_tree(render_case_view(case_bundle))
+    folded = {text_of(li) for d in root.iter("details") for li in d.iter("li")}
+    shown = {text_of(li) for ul in root.iter("ul") if ul.get("class") == "notes" for li in ul}
+    assert any(t.startswith("Approximate date: two weeks before") for t in shown)
+    assert any(t.startswith("Provisional: bone destruction on CT") for t in shown)
+    assert folded and all(t.startswith("“") for t in folded)
+    assert not {t for t in shown if t.startswith("Approximate date")} & folded
+
+
+def with_treatment_plans(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The fixture as a record that gives no cycle count and no start: the chemotherapy orders
+    end on 2023-10-18 in a plan whose start is not stated, then a plan that follows it."""
+    bundle = copy.deepcopy(bundle)
+    requests = {
+        json.dumps(e["resource"]["medicationCodeableConcept"]): e
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "MedicationRequest"
+    }
+    chemo, after = [], []
+    for text, entry in requests.items():
+        repeat = entry["resource"]["dosageInstruction"][0]["timing"]["repeat"]
+        repeat.pop("count", None)
+        if "anlotinib" in text:
+            repeat.pop("boundsPeriod", None)
+            after.append(entry)
+        elif "cisplatin" in text or "doxorubicin" in text.lower():
+            chemo.append(entry)
+    absent = {"url": DAR, "valueCode": "unknown"}
+    follows = {
+        "url": RELATIVE,
+        "extension": [
+            {"url": "target", "valueReference": {"reference": "urn:uuid:plan-1"}},
+            {"url": "targetPath", "valueString": "period.end"},
+            {"url": "relationship", "valueCode": "after-end"},
+        ],
+    }
+    plans = [
+        {
+            "fullUrl": "urn:uuid:plan-1",
+            "resource": {
+                "resourceType": "CarePlan",
+                "id": "plan-1",
+                "status": "completed",
+                "intent": "plan",
+                "title": "Chemotherapy",
+                "period": {"end": "2023-10-18"},
+                "activity": [{"reference": {"reference": e["fullUrl"]}} for e in chemo],
+            },
+        },
+        {
+            "fullUrl": "urn:uuid:plan-2",
+            "resource": {
+                "resourceType": "CarePlan",
+                "id": "plan-2",
+                "status": "active",
+                "intent": "plan",
+                "title": "After the chemotherapy",
+                "period": {"_start": {"extension": [absent, follows]}},
+                "activity": [{"reference": {"reference": e["fullUrl"]}} for e in after],
+            },
+        },
+    ]
+    bundle["entry"] += plans
+    return bundle
+
+
+def test_treatment_plans_are_spans_faded_where_their_start_is_not_stated(
+    oncology_bundle: dict[str, Any],
+) -> None:
+    bundle = with_treatment_plans(oncology_bundle)
+    root = page_tree(render_case_view(bundle))
+    lanes = {g.get("data-lane"): g for g in root.iter(f"{SVG}g") if g.get("data-lane")}
+    chemo, after = lanes["Chemotherapy"], lanes["After the chemotherapy"]
+    for lane in (chemo, after):
+        rects = [r.get("class") for r in lane.iter(f"{SVG}rect")]
+        assert rects == ["fade", "course"]  # faded: neither start is stated
+    captions = [
+        [text_of(t) for t in g.iter(f"{SVG}text") if t.get("class") == "caption"]
+        for g in (chemo, after)
+    ]
+    assert captions[0][0] == "start not stated; until 2023-10-18"
+    assert captions[1][0] == "start not stated; after 2023-10-18"
+    assert "▸ ongoing" in text_of(after) and "▸ ongoing" not in text_of(chemo)
+    # the orders of a drawn plan are on the timeline through it, not in the undated list
+    members = (chemo.get("data-keys") or "").split() + (after.get("data-keys") or "").split()
+    undated = next(d for d in root.iter("div") if d.get("class") == "undated")
+    listed = {li.get("id") for li in undated.iter("li")}
+    for key in members:
+        if key.startswith("MedicationRequest/"):
+            assert f"undated-r-{key.replace('/', '-')}" not in listed
+            row = text_of(by_id(root, "r-" + key.replace("/", "-")))
+            assert "in “" in row, row
+    assert sum(k.startswith("MedicationRequest/") for k in members) == 3
+    legend = text_of(next(p for p in root.iter("p") if p.get("class") == "legend"))
+    assert "treatment plan" in legend and "start not stated" in legend

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,18 +43,30 @@ def test_the_page_from_the_server_shows_the_same_items_as_from_the_file(
         "view", "--server", fhir_server_url, "--patient", patient_id, "-o", str(from_server)
     )
     assert done.returncode == 0, done.stderr
-    assert "75 resources from Patient/" in done.stdout and "$everything" in done.stdout
+    count = len(json.loads(COLLECTION.read_text(encoding="utf-8"))["entry"])
+    assert f"{count} resources from Patient/" in done.stdout and "$everything" in done.stdout
     seen = []
     for html_file in (from_file, from_server):
         page, errors, requests = open_page(browser_context, html_file)
         try:
             assert errors == [] and requests == []
-            items = page_items(page)
-            seen.append({k: sorted(v) if isinstance(v, list) else v for k, v in items.items()})
+            seen.append(page_items(page))
         finally:
             page.close()
+    # the same items in the same order, although the server returns them in another order
     assert seen[0] == seen[1]
-    assert seen[0]["problems"] and seen[0]["lanes"] and seen[0]["flags"]
+    assert seen[0]["problems"] and seen[0]["lanes"] and seen[0]["flags"] and seen[0]["undated"]
+    with FhirClient(ServerSettings(fhir_server_url)) as client:
+        fetched = fetch_patient_record(client, patient_id).bundle
+    assert [e["resource"]["id"] for e in fetched["entry"]] != [
+        e["resource"]["id"] for e in json.loads(COLLECTION.read_text(encoding="utf-8"))["entry"]
+    ]
+    # and the page says where each came from
+    file_html = re.sub(r"<[^>]+>", "", from_file.read_text(encoding="utf-8"))
+    server_html = re.sub(r"<[^>]+>", "", from_server.read_text(encoding="utf-8"))
+    assert "Rendered from the file mpnst-chen-2024.collection.json" in file_html
+    assert f"Rendered from the FHIR server {fhir_server_url}: Patient/{patient_id}" in server_html
+    assert f"Patient/{patient_id} on {fhir_server_url}" in server_html
 
 
 def test_without_everything_the_record_comes_from_searches_page_by_page(

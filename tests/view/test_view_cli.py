@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ def test_a_bundle_file_becomes_one_page(tmp_path: Path) -> None:
     out = tmp_path / "out" / "case.html"
     done = run_cli("view", str(COLLECTION), "-o", str(out))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(f"wrote {out} (") and "75 resources" in done.stdout
+    count = len(json.loads(COLLECTION.read_text(encoding="utf-8"))["entry"])
+    assert done.stdout.startswith(f"wrote {out} (") and f"{count} resources" in done.stdout
     html = out.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and "<script" not in html
 
