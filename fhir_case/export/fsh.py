@@ -153,14 +153,17 @@ class _Writer:
         ]
         cls = locations.model_class(resource_type)
         if cls is None:
-            raise ExportError(f"{resource_type}/{resource.get('id')}: unknown resource type")
+            raise ExportError(
+                f"{resource_type}/{resource.get('id')}: '{resource_type}' is not a FHIR resource "
+                "type, so its elements cannot be written as FSH rules; correct the resourceType"
+            )
         if self.name != resource.get("id") and "id" in resource:
-            lines.append(f"* id = {_string(resource['id'])}")
+            lines.append(f"* id = {fsh_string(resource['id'])}")
         body = {k: v for k, v in resource.items() if k not in ("resourceType", "id")}
         if claimed is not None:  # SUSHI writes the profile of InstanceOf as meta.profile[0]
             body["meta"] = {k: v for k, v in body["meta"].items() if k != "profile"}
             lines += [
-                f"* meta.profile[{index}] = {_string(str(profile))}"
+                f"* meta.profile[{index}] = {fsh_string(str(profile))}"
                 for index, profile in enumerate(profiles[1:], 1)
             ]
             if not body["meta"]:
@@ -172,22 +175,27 @@ class _Writer:
         lines: list[str] = []
         for key, value in data.items():
             if key.startswith("_"):
-                if key[1:] not in data:  # a primitive with only an id or extensions
-                    lines += self._element(f"{prefix}{key[1:]}", cls, key[1:], None, value)
+                if key[1:] not in data:  # primitives with only an id or extensions
+                    lines += self._values(f"{prefix}{key[1:]}", cls, key[1:], None, value)
                 continue
-            extras = data.get("_" + key)
-            path = f"{prefix}{key}"
-            if isinstance(value, list):
-                many = len(value) > 1
-                for index, item in enumerate(value):
-                    extra = (
-                        extras[index] if isinstance(extras, list) and index < len(extras) else None
-                    )
-                    lines += self._element(
-                        f"{path}[{index}]" if many else path, cls, key, item, extra
-                    )
-            else:
-                lines += self._element(path, cls, key, value, extras)
+            lines += self._values(f"{prefix}{key}", cls, key, value, data.get("_" + key))
+        return lines
+
+    def _values(
+        self, path: str, cls: type[Any] | None, key: str, value: Any, extras: Any
+    ) -> list[str]:
+        """The rules of one element: a value (or an array of them) and its primitives' ``_x``
+        siblings (an array of the same length, ``null`` where there is none)."""
+        if not isinstance(value, list) and not isinstance(extras, list):
+            return self._element(path, cls, key, value, extras)
+        values = value if isinstance(value, list) else []
+        more = extras if isinstance(extras, list) else []
+        count = max(len(values), len(more))
+        lines: list[str] = []
+        for index in range(count):
+            item = values[index] if index < len(values) else None
+            extra = more[index] if index < len(more) else None
+            lines += self._element(f"{path}[{index}]" if count > 1 else path, cls, key, item, extra)
         return lines
 
     def _element(
@@ -236,7 +244,7 @@ class _Writer:
         text = (self.aliases[system] if system is not None else "") + "#" + _code_text(code)
         for taken in ("system", "code", "display"):
             coding.pop(taken, None)
-        return text + (f" {_string(display)}" if display is not None else "")
+        return text + (f" {fsh_string(display)}" if display is not None else "")
 
     def _inline(self, path: str, resource: JSON) -> str:
         name = f"{self.name}-{re.sub(r'[^A-Za-z0-9]+', '-', path).strip('-')}"
@@ -266,7 +274,7 @@ def _ucum_quantity(quantity: JSON) -> str | None:
         return None
     for taken in ("value", "system", "code", "unit"):
         quantity.pop(taken, None)
-    return f"{json.dumps(value)} '{code}'" + (f" {_string(unit)}" if unit is not None else "")
+    return f"{json.dumps(value)} '{code}'" + (f" {fsh_string(unit)}" if unit is not None else "")
 
 
 def _literal(fhir_type: str | None, value: Any, path: str) -> str:
@@ -275,7 +283,7 @@ def _literal(fhir_type: str | None, value: Any, path: str) -> str:
     if isinstance(value, int | float):
         return json.dumps(value, allow_nan=False)
     if isinstance(value, str):
-        return "#" + _code_text(value) if fhir_type == "code" else _string(value)
+        return "#" + _code_text(value) if fhir_type == "code" else fsh_string(value)
     raise ExportError(f"{path}: {json.dumps(value)[:40]} is not a FHIR primitive value")
 
 
@@ -285,7 +293,7 @@ def _code_text(code: str) -> str:
     return '"' + code.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _string(text: str) -> str:
+def fsh_string(text: str) -> str:
     """A FSH string literal: quotes, backslashes and control characters escaped."""
     out = []
     for char in text:

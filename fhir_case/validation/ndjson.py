@@ -94,7 +94,10 @@ def ndjson_paths(given: Iterable[Path]) -> list[Path]:
         if path.is_dir():
             found = sorted(p for p in path.iterdir() if p.name.endswith(SUFFIX) and p.is_file())
             if not found:
-                raise InputFileError(f"{path}: the folder holds no {SUFFIX} file to validate")
+                raise InputFileError(
+                    f"{path}: is a folder with no {SUFFIX} file; a folder is read as an NDJSON "
+                    f"export (its *{SUFFIX} files): name a JSON file, or a folder of {SUFFIX} files"
+                )
             paths += found
         else:
             paths.append(path)

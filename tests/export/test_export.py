@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fhir_case.cli import main
 from fhir_case.errors import ExportError
 from fhir_case.export import export_ndjson, standalone_resources
-from fhir_case.export.fsh import SushiProject, fsh_files
+from fhir_case.export.fsh import SushiProject, fsh_files, fsh_string
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE = ROOT / "bundles" / "mpnst-chen-2024.transaction.json"
@@ -174,3 +177,22 @@ def test_fsh_export_names_a_profile_no_package_defines(
     assert "claims the profile http://example.org/StructureDefinition/nope" in err
     assert "fhir-case packages install" in err
     assert not (tmp_path / "fsh").exists()
+
+
+def sushi_unescape(literal: str) -> str:
+    """SUSHI 3.21.0's FSHImporter.unescapeQuotedString, in Python: how SUSHI reads a string."""
+
+    def unescape(part: str) -> str:
+        part = re.sub(r"\\(u[A-F,a-f,0-9]{4})", lambda m: chr(int(m[1][1:], 16)), part)
+        return (
+            part.replace('\\"', '"').replace("\\n", "\n").replace("\\r", "\r").replace("\\t", "\t")
+        )
+
+    return "\\".join(unescape(part) for part in literal[1:-1].split("\\\\"))
+
+
+@given(st.text())
+def test_fsh_strings_read_back_as_written(text: str) -> None:
+    literal = fsh_string(text)
+    assert literal.startswith('"') and literal.endswith('"') and "\n" not in literal
+    assert sushi_unescape(literal) == text

@@ -140,5 +140,78 @@ def test_sushi_compiles_the_official_examples_back(
     round_trip(bundle_path, fhir_package_cache, tmp_path)
 
 
+EXT = "http://example.org/fhir/StructureDefinition/note"
+EDGES = {
+    "resourceType": "Bundle",
+    "type": "collection",
+    "entry": [
+        {
+            "fullUrl": "urn:uuid:6d1f8c2e-1a3b-4c5d-8e9f-0a1b2c3d4e5f",
+            "resource": {
+                "resourceType": "Patient",
+                "id": "edge-patient",
+                "text": {
+                    "status": "generated",
+                    "div": '<div xmlns="http://www.w3.org/1999/xhtml">\n  '
+                    '<p>Ann "A" &amp; B</p>\n</div>',
+                },
+                "identifier": [{"system": "urn:oid:1.2.3", "value": 'a "b" \\ c\nd\te ☃'}],
+                "name": [
+                    {
+                        "given": ["A", None],
+                        "_given": [None, {"extension": [{"url": EXT, "valueString": "y"}]}],
+                    },
+                    {
+                        "_family": {
+                            "extension": [
+                                {
+                                    "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                                    "valueCode": "masked",
+                                }
+                            ]
+                        }
+                    },
+                ],
+                "gender": "female",
+                "_birthDate": {"id": "b1"},
+            },
+        },
+        {
+            "fullUrl": "urn:uuid:6d1f8c2e-1a3b-4c5d-8e9f-0a1b2c3d4e60",
+            "resource": {
+                "resourceType": "Observation",
+                "id": "edge-observation",
+                "contained": [{"resourceType": "Device", "id": "d1", "status": "active"}],
+                "status": "final",
+                "code": {
+                    "coding": [
+                        {"system": "http://example.org/cs", "code": "a b", "display": 'A "B"'},
+                        {"system": "http://loinc.org", "code": "8480-6", "userSelected": True},
+                    ],
+                    "text": "two codings",
+                },
+                "subject": {"reference": "urn:uuid:6d1f8c2e-1a3b-4c5d-8e9f-0a1b2c3d4e5f"},
+                "focus": [{"reference": "http://example.org/fhir/Patient/other"}],
+                "device": {"reference": "#d1"},
+                "valueQuantity": {
+                    "value": 1.50,
+                    "comparator": "<",
+                    "unit": "inch of mercury",
+                    "system": "http://unitsofmeasure.org",
+                    "code": "[in_i'Hg]",
+                },
+                "note": [{"text": "line one\nline two"}, {"text": "ünïcödé"}],
+            },
+        },
+    ],
+}
+
+
+def test_sushi_compiles_edge_cases_back(fhir_package_cache: Path, tmp_path: Path) -> None:
+    bundle_path = tmp_path / "edges.json"
+    bundle_path.write_text(json.dumps(EDGES), encoding="utf-8")
+    round_trip(bundle_path, fhir_package_cache, tmp_path)
+
+
 def test_the_case_bundles_are_there() -> None:
     assert BUNDLES, "bundles/ holds no bundle to export"

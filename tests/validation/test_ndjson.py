@@ -4,6 +4,7 @@ of one export, issues at file:line and FHIRPath, the same result on several proc
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -166,4 +167,13 @@ def test_a_folder_without_ndjson_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["validate", str(tmp_path)]) == 2
-    assert "holds no .ndjson file" in capsys.readouterr().err
+    assert "is a folder with no .ndjson file" in capsys.readouterr().err
+
+
+def test_a_fifo_named_ndjson_is_refused_without_waiting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipe = tmp_path / "Patient.ndjson"
+    os.mkfifo(pipe)
+    assert main(["validate", str(pipe)]) == 2  # opening a FIFO for reading would block
+    assert "is a named pipe (FIFO)" in capsys.readouterr().err
