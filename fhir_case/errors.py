@@ -9,6 +9,7 @@ FhirCaseError
     CaseFileError            a case file that cannot be built: file, line, field path, fix
     InputFileError           a bundle or resource file that cannot be read or parsed
     DocumentError            a FHIR document cannot be assembled from the given bundle
+    ExportError              a bundle cannot be exported as FSH or NDJSON (names the entry)
     OutputPathError          an output file or folder cannot be written where it was asked for
   BuildError                 the built record does not validate (nothing is written)
   PackageError               a FHIR package cannot be found, read or installed
@@ -67,6 +68,10 @@ class InputFileError(UsageError):
 
 class DocumentError(UsageError):
     """A FHIR document cannot be assembled from the given bundle (the message says why)."""
+
+
+class ExportError(UsageError):
+    """A bundle that cannot be exported as FSH or NDJSON; the message names the entry and why."""
 
 
 class OutputPathError(UsageError):

@@ -27,6 +27,7 @@ from typing import Any, NoReturn, TextIO
 from fhir_case import __version__
 from fhir_case.cli import build
 from fhir_case.cli import delete as delete_command  # issue 4: upload
+from fhir_case.cli import export as export_command  # issue 13: export
 from fhir_case.cli import packages as packages_cli
 from fhir_case.cli import server as server_command
 from fhir_case.cli import upload as upload_command  # issue 4: upload
@@ -50,6 +51,7 @@ SUBCOMMANDS = (
     server_command,
     upload_command,
     delete_command,
+    export_command,
     packages_cli,
 )
 
@@ -63,6 +65,7 @@ a first tour (README.md, "Ten-minute tour"):
   fhir-case view --server local --patient ID -o case.html
   fhir-case delete --server local           removes the case's resources again
   fhir-case server stop
+  fhir-case export bundles/mpnst-chen-2024.collection.json --format fsh --out fsh/
 
 fhir-case COMMAND --help tells more about each command."""
 
@@ -71,7 +74,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fhir-case",
         description="Turn a published case report into a validated FHIR R4 record:\n"
-        "build it, validate it, view it, upload it to a FHIR server.",
+        "build it, validate it, view it, upload it to a FHIR server, export it.",
         epilog=TOUR,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

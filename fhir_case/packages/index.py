@@ -114,6 +114,13 @@ class PackageSet:
             self._resources[key] = chosen.package.read(chosen.filename)
         return self._resources[key]
 
+    def package_of(self, canonical: str) -> Package | None:
+        """The package that defines the resource with this canonical URL, or None."""
+        url, _, version = canonical.partition("|")
+        candidates = self._index.get(url, [])
+        chosen = next((c for c in candidates if version and c.version == version), None)
+        return (chosen or candidates[0]).package if candidates else None
+
     def structure_definition(self, canonical: str) -> dict[str, Any] | None:
         return self.resolve(canonical, "StructureDefinition")
 

@@ -120,7 +120,7 @@ class Validator:
         and profile (StructureDefinitions). They need no R4B models."""
         if not _has_type(data):
             return PackageFindings([], schema_ran=False)  # the structure layer says what is wrong
-        self._load()
+        self.load()
         location = _location(data)
         issues = self._own_schema_issues(data, location)
         for resource, where in _entry_resources(data, location):
@@ -161,10 +161,11 @@ class Validator:
         """``validate`` for each document, on up to ``jobs`` CPUs (default: all of them)."""
         from fhir_case.validation.batch import validate_all
 
-        self._load()  # once, before the workers start
+        self.load()  # once, before the workers start
         return validate_all(self.validate, documents, jobs or os.cpu_count() or 1)
 
-    def _load(self) -> None:
+    def load(self) -> None:
+        """Load the packages and rules (once); done before forking workers that share them."""
         if self._loaded:
             return
         self._loaded = True
@@ -176,7 +177,7 @@ class Validator:
         try:
             specs = self.package_specs
             if specs is None:
-                specs = tuple(_installed_specs(self.package_cache))
+                specs = tuple(installed_package_specs(self.package_cache))
             context = ProfileContext.load(
                 specs, cache=self.package_cache, rule_cache=self.rule_cache
             )
@@ -244,7 +245,7 @@ def has_errors(issues: Iterable[Issue]) -> bool:
     return any(issue.is_error for issue in issues)
 
 
-def _installed_specs(package_cache: PackageCache | None) -> list[str]:
+def installed_package_specs(package_cache: PackageCache | None = None) -> list[str]:
     """``NAME#VERSION`` of every package in the cache, the newest version of each name."""
     from fhir_case.packages import PackageCache
 

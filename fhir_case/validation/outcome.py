@@ -8,36 +8,48 @@ a layer did not run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fhir_case.validation.issues import LAYERS, Issue
 
 OFFLINE_INSTALL = "fhir-case packages install PATH/TO/*.tgz"
 
+ISSUE_LINE = "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line"
+NO_ISSUES = {"severity": "information", "code": "informational", "diagnostics": "No issues found"}
+
 
 def issue_line(issue: Issue, source: object = None) -> str:
     """``source: severity layer location: message (fix: hint)`` (``source`` names the file)."""
     fix = f" (fix: {issue.hint})" if issue.hint else ""
     where = f"{source}: " if source is not None else ""
-    return f"{where}{issue.severity} {issue.layer} {issue.location}: {issue.message}{fix}"
+    location = f" {issue.location}" if issue.location else ""
+    return f"{where}{issue.severity} {issue.layer}{location}: {issue.message}{fix}"
 
 
 def summary(issues: Sequence[Issue]) -> str:
     """``N errors, N warnings, N information``, then the layers that did not run, if any."""
-    counts = {severity: 0 for severity in ("error", "warning", "information")}
-    for issue in issues:
-        if not issue.layer_did_not_run:
-            counts["error" if issue.is_error else issue.severity] += 1
-    text = ", ".join(
-        f"{count} {name}{'s' if count != 1 and name != 'information' else ''}"
-        for name, count in counts.items()
-    )
+    text = counted(Counter(severity(issue) for issue in issues if not issue.layer_did_not_run))
     missing = layers_not_run(issues)
     if missing:
         ran = [layer for layer in LAYERS if layer not in missing]
         text += f"; not checked by the {_layers(missing)}, only by the {_layers(ran)}"
     return text
+
+
+def severity(issue: Issue) -> str:
+    """``error`` (fatal included), ``warning`` or ``information``."""
+    return "error" if issue.is_error else issue.severity
+
+
+def counted(counts: Mapping[str, int]) -> str:
+    """``2 errors, 1 warning, 0 information`` from counts by :func:`severity`."""
+    words = {"error": "errors", "warning": "warnings", "information": "information"}
+    return ", ".join(
+        f"{counts.get(name, 0)} {name if counts.get(name, 0) == 1 else plural}"
+        for name, plural in words.items()
+    )
 
 
 def layers_not_run(issues: Iterable[Issue]) -> list[str]:
@@ -77,18 +89,24 @@ def operation_outcome(issues: Sequence[Issue]) -> dict[str, Any]:
     ``details.text`` names the layer that found the issue. An outcome without findings holds
     one informational issue, as OperationOutcome.issue is required.
     """
-    entries = [_outcome_issue(issue) for issue in issues] or [
-        {"severity": "information", "code": "informational", "diagnostics": "No issues found"}
-    ]
-    return {"resourceType": "OperationOutcome", "issue": entries}
-
-
-def _outcome_issue(issue: Issue) -> dict[str, Any]:
-    diagnostics = issue.message + (f" (fix: {issue.hint})" if issue.hint else "")
     return {
+        "resourceType": "OperationOutcome",
+        "issue": [outcome_issue(i) for i in issues] or [NO_ISSUES],
+    }
+
+
+def outcome_issue(issue: Issue, line: int | None = None) -> dict[str, Any]:
+    """One ``OperationOutcome.issue``; ``line`` (of an NDJSON file) goes into the core
+    extension ``operationoutcome-issue-line``, as the HL7 validator writes it."""
+    found: dict[str, Any] = {}
+    if line is not None:
+        found["extension"] = [{"url": ISSUE_LINE, "valueInteger": line}]
+    found |= {
         "severity": issue.severity,
         "code": issue.code,
         "details": {"text": f"fhir-case {issue.layer} layer"},
-        "diagnostics": diagnostics,
-        "expression": [issue.location],
+        "diagnostics": issue.message + (f" (fix: {issue.hint})" if issue.hint else ""),
     }
+    if issue.location:
+        found["expression"] = [issue.location]
+    return found
