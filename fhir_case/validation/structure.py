@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from fhir_case.safeinput import CONTROL, FHIR_MAX_STRING
 from fhir_case.validation import locations
 from fhir_case.validation.issues import Issue
+from fhir_case.validation.modelcheck import surely_accepted
 
 LAYER = "structure"
 
@@ -75,7 +76,7 @@ def check_structure(resource: dict[str, Any], root: str, *, entries: bool = True
     own, contained, entry_resources = _split_nested(resource)
     issues = list(_empty_content(resource, root, resource)) if _maybe_empty(resource) else []
     try:
-        if resource_type not in MODELS_DIFFER_FROM_R4:
+        if resource_type not in MODELS_DIFFER_FROM_R4 and not surely_accepted(model, own):
             model.model_validate(own)
     except ValidationError as error:
         empty = {issue.location for issue in issues}
