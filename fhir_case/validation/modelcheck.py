@@ -28,10 +28,9 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Annotated, Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 # Primitive verdicts are remembered by value (codes, systems, units repeat): bounded.
 _LEAF_MEMO_SIZE = 65536
@@ -80,9 +79,9 @@ def _accepts(model: type[Any], value: Any, *, top: bool = False) -> bool:
                     return False
             elif any(element is None or element == "" for element in item):
                 return False
-        elif isinstance(item, list):
-            return False
-        elif field.model is not None and not _accepts(field.model, item):
+        elif isinstance(item, list) or (
+            field.model is not None and not _accepts(field.model, item)
+        ):
             return False
         if field.leaf is not None and not field.leaf(item):
             return False
@@ -95,9 +94,18 @@ def _accepts(model: type[Any], value: Any, *, top: bool = False) -> bool:
     return True
 
 
-@cache
+_SHAPES: dict[type[Any], _Shape | None] = {}
+
+
 def _shape(model: type[Any]) -> _Shape | None:
-    """What :func:`_accepts` needs of a model class; None when the class is not understood."""
+    """What :func:`_accepts` needs of a model class (computed once); None when the class is
+    not understood."""
+    if model not in _SHAPES:
+        _SHAPES[model] = _compiled_shape(model)
+    return _SHAPES[model]
+
+
+def _compiled_shape(model: type[Any]) -> _Shape | None:
     from fhir_core.fhirabstractmodel import FHIRAbstractModel
 
     if not (isinstance(model, type) and issubclass(model, FHIRAbstractModel)):
@@ -105,7 +113,7 @@ def _shape(model: type[Any]) -> _Shape | None:
     try:
         required_primitives = model.get_required_fields(typing.cast(Any, None))
         choice_groups = model.get_one_of_many_fields(typing.cast(Any, None))
-    except Exception:  # noqa: BLE001 - a class that needs an instance: not understood
+    except Exception:  # a class that needs an instance: not understood
         return None
     infos = model.model_fields
     names = {name: info.alias or name for name, info in infos.items()}
@@ -145,7 +153,7 @@ def _field(info: Any) -> _Field | None:
             return None
         return _Field(repeats, inner.get_model_klass(), None)
     annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
-    return _Field(repeats, None, _leaf(TypeAdapter(annotation)))
+    return _Field(repeats, None, _leaf(TypeAdapter(typing.cast(Any, annotation))))
 
 
 def _unwrapped(annotation: Any) -> tuple[Any, bool]:
@@ -176,8 +184,8 @@ def _leaf(adapter: TypeAdapter[Any]) -> Callable[[Any], bool]:
         try:
             adapter.validate_python(value)
             verdict = True
-        except (ValidationError, ValueError, TypeError):
-            verdict = False
+        except Exception:  # fhir_core raises TypeError, AttributeError on odd input:
+            verdict = False  # the model, built then, raises what it raises
         if key is not None:
             if len(verdicts) >= _LEAF_MEMO_SIZE:
                 verdicts.clear()

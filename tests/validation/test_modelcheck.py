@@ -54,8 +54,8 @@ def own_parts(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
 def model_accepts(model: type[Any], value: dict[str, Any]) -> bool:
     try:
         model.model_validate(value)
-    except ValidationError:
-        return False
+    except (ValidationError, TypeError, AttributeError):  # fhir_core on a list or a number
+        return False  # where a URL goes raises these (the quick check leaves them to the model)
     return True
 
 
@@ -91,7 +91,7 @@ def model_mutations(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Each top-level element and a few nested ones, deleted and replaced by odd values;
     a second value for each choice element."""
     for number, path in enumerate(paths(resource)):
-        if path == ("resourceType",) or number % 7 not in (0, 1) and len(path) > 1:
+        if path == ("resourceType",) or (number % 7 not in (0, 1) and len(path) > 1):
             continue
         if isinstance(path[-1], str):
             yield deleted(resource, path)
@@ -166,7 +166,9 @@ def test_random_elements_added(
     templates: list[dict[str, Any]], data: st.DataObject, value: Any
 ) -> None:
     template = data.draw(st.sampled_from(templates))
-    name = data.draw(st.sampled_from([*locations.model_class(template["resourceType"]).model_fields]))
+    name = data.draw(
+        st.sampled_from([*locations.model_class(template["resourceType"]).model_fields])
+    )
     check(template | {name: value})
 
 
@@ -176,7 +178,7 @@ def test_same_issues_with_and_without_it(
     documents = [
         candidate
         for resource in resources(examples_dir, corpus_dir)
-        for candidate in [resource, *mutations(resource), *list(model_mutations(resource))[:12]]
+        for candidate in [resource, *mutations(resource), *list(model_mutations(resource))[:6]]
     ]
     quick = [Validator().validate(document) for document in documents]
     monkeypatch.setattr(structure, "surely_accepted", lambda model, value: False)
