@@ -81,10 +81,7 @@ def medication_request(record: Record, fact: m.Medication) -> JSON:
 
 
 def _dosage(record: Record, fact: m.Medication) -> JSON:
-    dosage: JSON = {
-        "text": fact.instruction,
-        "timing": {"repeat": timing_repeat(record.period(fact.bounds), fact.timing)},
-    }
+    dosage: JSON = {"text": fact.instruction}
     if fact.cycle:
         # The RequestGroup carries the cycle as data; the order alone must not read as
         # continuous daily dosing.
@@ -95,6 +92,7 @@ def _dosage(record: Record, fact: m.Medication) -> JSON:
                 f"{fact.cycle.length}-day cycle, then {off_days} days off"
             }
         ]
+    dosage["timing"] = {"repeat": timing_repeat(record.period(fact.bounds), fact.timing)}
     if fact.route:
         dosage["route"] = concept((fact.route,), None)
     if fact.dose:

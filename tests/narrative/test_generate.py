@@ -331,4 +331,4 @@ def test_a_condition_never_reads_as_if_its_site_were_confirmed(bundle_file: Path
         if status == "confirmed":
             assert "; diagnosis confirmed" in headline, headline
     primary = next(c for c in conditions if "primary-cancer" in json.dumps(c.get("meta")))
-    assert "diagnosis confirmed; body site: Primary site uncertain" in primary["text"]["div"]
+    assert "diagnosis confirmed; body site: Primary site not identified" in primary["text"]["div"]
