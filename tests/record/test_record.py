@@ -278,8 +278,9 @@ def test_no_order_or_plan_reads_day_1_or_a_best_response() -> None:
     assert "day 1 " not in text.lower() and "day 1," not in text.lower()
     assert "best response" not in text.lower()
     for key in ("cisplatin", "pld"):
-        assert "single-day dose (×1 day), once every 21 days" in (
-            by_key(key)["dosageInstruction"][0]["text"]
+        assert (
+            "single-day dose (×1 day), once every 21 days"
+            in (by_key(key)["dosageInstruction"][0]["text"])
         )
     description = by_key("regimen-chemotherapy")["description"]
     assert "response on completion (RECIST 1.1" in description
