@@ -530,3 +530,16 @@ def test_nothing_is_invented_for_silent_facts() -> None:
     }  # fmt: skip
     assert "denosumab" not in chemo["code"]["text"]  # denosumab is not chemotherapy
     assert "performedString" not in json.dumps(resources())
+
+
+def test_values_use_the_article_words_and_notes_plain_coding_language() -> None:
+    """Review 9: X5, X6 (values as written), N3 (no tooling talk), N10 (vitamin D3 flag)."""
+    assert "high T2 pressure lipid images" in by_key("mri-l4-finding")["valueString"]
+    assert by_key("axilla-mass-palpation")["valueString"].startswith(
+        "Soft masses approximately 5 cm × 3 cm in depth"
+    )
+    notes = [n["text"] for r in resources() for n in r.get("note", ())]
+    for words in ("the register", "verified code", " here:", "unverified"):
+        assert not any(words in note for note in notes), words
+    assert by_key("flag-vitamin-d3-dose")["severity"] == "high"
+    assert any("data-quality flag" in n["text"] for n in by_key("vitamin-d3")["note"])
