@@ -3,8 +3,9 @@
 The Composition (subject: the Patient; author: fhir-case, which assembles it; no custodian, as no
 organization is known to hold it) sorts every resource into a section (problems, procedures,
 medications, results, imaging, plan, encounters and body sites, data quality, source) with a
-generated narrative, so every entry is reachable from it. Its event period spans the record's dated care events; a bound
-taken from a derived date carries that date's mark (``cqf-relativeDateTime``). The document
+generated narrative, so every entry is reachable from it. Its event period spans the record's
+dated care events; a bound taken from a derived date carries that date's mark
+(``cqf-relativeDateTime``). The document
 meets the R4 Bundle's document rules: bdl-9 (an identifier with system and value), bdl-10 (a
 timestamp) and bdl-11 (a Composition first). Its identifier, ids and timestamp derive from the
 content alone, so the same collection always gives the same document, byte for byte.
