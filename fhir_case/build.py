@@ -22,8 +22,6 @@ from fhir_case.validation import PackageFindings, Validator
 from fhir_case.validation.batch import Worker
 from fhir_case.validation.issues import Issue
 
-# A layer that cannot run (its FHIR packages are not installed) says so with this issue code.
-NOT_RUN = "not-supported"
 SHOWN_ERRORS = 10
 
 OutputType = Literal["transaction", "collection", "document"]
@@ -113,9 +111,9 @@ def check_issues(issues: dict[str, list[Issue]]) -> dict[str, list[Issue]]:
     errors: list[str] = []
     for name, found in issues.items():
         for issue in found:
-            if issue.is_error and issue.code != NOT_RUN:
+            if issue.is_data_error:
                 errors.append(f"{name}: {issue.location}: {issue.message}")
-        reports[name] = [issue for issue in found if issue.code == NOT_RUN or not issue.is_error]
+        reports[name] = [issue for issue in found if not issue.is_data_error]
     if errors:
         shown = "\n  ".join(errors[:SHOWN_ERRORS])
         more = (

@@ -80,7 +80,7 @@ def make_document(collection_bundle: dict[str, Any]) -> dict[str, Any]:
     ).hexdigest()
     patient = _single(entries, "Patient")
     _check_references(entries)
-    timestamp = _timestamp(entries)
+    timestamp = record_timestamp(entries)
     composition = _composition(entries, digest, patient, timestamp)
     composition_url = f"urn:uuid:{composition['id']}"
     return {
@@ -163,7 +163,7 @@ def _check_references(entries: list[dict[str, Any]]) -> None:
         )
 
 
-def _timestamp(entries: list[dict[str, Any]]) -> str:
+def record_timestamp(entries: list[dict[str, Any]]) -> str:
     """When the record was made (the latest Provenance.recorded), else its latest date."""
     recorded = sorted(
         w.scalar(e["resource"].get("recorded")) for e in entries if _type(e) == "Provenance"

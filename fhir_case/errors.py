@@ -9,6 +9,7 @@ FhirCaseError
     CaseFileError            a case file that cannot be built: file, line, field path, fix
     InputFileError           a bundle or resource file that cannot be read or parsed
     DocumentError            a FHIR document cannot be assembled from the given bundle
+    ExportError              a bundle cannot be exported as FSH or NDJSON (names the entry)
     OutputPathError          an output file or folder cannot be written where it was asked for
   BuildError                 the built record does not validate (nothing is written)
   PackageError               a FHIR package cannot be found, read or installed
@@ -25,6 +26,7 @@ FhirCaseError
     RequestRejectedError       the server rejected a request (other 4xx), with its OperationOutcome
       TransactionRejectedError   a transaction was rejected as a whole; names the failing entries
     ServerFaultError           the server failed (5xx) and retrying did not help
+  LocalServerError           the local demo server cannot be installed, started or stopped
 """
 
 from __future__ import annotations
@@ -68,6 +70,10 @@ class DocumentError(UsageError):
     """A FHIR document cannot be assembled from the given bundle (the message says why)."""
 
 
+class ExportError(UsageError):
+    """A bundle that cannot be exported as FSH or NDJSON; the message names the entry and why."""
+
+
 class OutputPathError(UsageError):
     """An output file or folder cannot be written there (a folder, a file in the way, a full
     disk); nothing was written."""
@@ -87,6 +93,7 @@ class PackageNotFoundError(PackageError):
     def __init__(self, ref: object, cache_root: Path | str, needed_by: object = None) -> None:
         self.ref = str(ref)
         self.cache_root = str(cache_root)
+        self.needed_by = None if needed_by is None else str(needed_by)
         why = f" (needed by {needed_by})" if needed_by is not None else ""
         super().__init__(
             f"FHIR package {self.ref}{why} is not installed in {self.cache_root}. "
@@ -176,3 +183,7 @@ class TransactionRejectedError(RequestRejectedError):
 
 class ServerFaultError(FhirServerError):
     """The server failed (5xx) and retrying, where it was safe, did not help."""
+
+
+class LocalServerError(FhirCaseError):
+    """The local demo server (``fhir-case server``) cannot be installed, started or stopped."""

@@ -149,3 +149,34 @@ def replace_dir_atomic(target: Path, populate: Callable[[Path], None]) -> None:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def write_folder_atomic(
+    target: Path, files: Mapping[str, bytes], replaceable: Callable[[Path], bool]
+) -> None:
+    """Make ``target`` a folder holding exactly ``files`` (relative path -> bytes), all at once.
+
+    An existing ``target`` is replaced only when it is empty or ``replaceable(target)`` says it
+    holds an earlier output of the same kind; anything else is refused, so that no folder of
+    the user's is lost.
+    """
+    check_output_folder(target, "--out")
+    if target.is_dir() and any(target.iterdir()) and not replaceable(target):
+        raise OutputPathError(
+            f"--out {target}: the folder is not empty and does not hold an earlier export, so it "
+            "is left as it is; choose a new or empty folder"
+        )
+
+    def populate(folder: Path) -> None:
+        for relative, data in sorted(files.items()):
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+
+    try:
+        replace_dir_atomic(target, populate)
+    except OSError as error:
+        reason = (error.strerror or "input/output error").lower()
+        raise OutputPathError(
+            f"--out {target}: cannot be written ({reason}); nothing was written"
+        ) from None

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from json.decoder import JSONObject  # type: ignore[attr-defined]
 from json.scanner import py_make_scanner  # type: ignore[attr-defined]
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -77,6 +77,31 @@ def read_bytes(path: Path, what: str, limit: int) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes, or an InputFileError saying why
     not. Special files are refused before they are opened: opening a FIFO waits for a writer,
     and reading ``/dev/zero`` never ends."""
+    size = regular_file_size(path, what)
+    if size > limit:
+        raise InputFileError(_too_large(path, what, size, limit))
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise InputFileError(f"{path}: cannot read the {what}: {_reason(error)}") from None
+    if len(data) > limit:  # it grew while it was read
+        raise InputFileError(_too_large(path, what, len(data), limit))
+    return data
+
+
+def open_stream(path: Path, what: str) -> BinaryIO:
+    """A regular file opened for reading in pieces (NDJSON, read line by line and never whole,
+    has no size limit), with the checks of :func:`read_bytes` before it is opened."""
+    regular_file_size(path, what)
+    try:
+        return path.open("rb")
+    except OSError as error:
+        raise InputFileError(f"{path}: cannot read the {what}: {_reason(error)}") from None
+
+
+def regular_file_size(path: Path, what: str) -> int:
+    """The size of ``path``, or an InputFileError when it is missing or not a regular file."""
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -100,16 +125,7 @@ def read_bytes(path: Path, what: str, limit: int) -> bytes:
             f"{path}: is {kind}, not a regular file; fhir-case reads the {what} only from a "
             "regular file (save it to one first)"
         )
-    if info.st_size > limit:
-        raise InputFileError(_too_large(path, what, info.st_size, limit))
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as error:
-        raise InputFileError(f"{path}: cannot read the {what}: {_reason(error)}") from None
-    if len(data) > limit:  # it grew while it was read
-        raise InputFileError(_too_large(path, what, len(data), limit))
-    return data
+    return info.st_size
 
 
 def read_text(path: Path, what: str, limit: int = MAX_TEXT_BYTES) -> str:

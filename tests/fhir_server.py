@@ -3,8 +3,10 @@
 scripts/test installs ``sekmet-fhir`` into ``.test-env/sekmet`` (it pins its own FastAPI and
 fhir.resources, so it cannot share the project's venv). :class:`SekmetServer` starts one on
 127.0.0.1 with a free port, a fresh data folder and the workflow simulator off, and waits for
-``/metadata``. The session fixture ``fhir_server_url`` (registered in tests/conftest.py) yields
-its base URL, or the URL in ``$FHIR_TEST_SERVER`` to run the same tests against another server.
+``/metadata``, with the same configuration and start-up as ``fhir-case server start``
+(:mod:`fhir_case.localserver`). The session fixture ``fhir_server_url`` (registered in
+tests/conftest.py) yields its base URL, or the URL in ``$FHIR_TEST_SERVER`` to run the same
+tests against another server.
 
 Reusable beyond the upload tests: import :class:`SekmetServer` or use the fixture.
 """
@@ -14,20 +16,18 @@ from __future__ import annotations
 import json
 import os
 import socket
-import ssl
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from fhir_case.errors import LocalServerError
+from fhir_case.localserver import SEKMET_ENV, launch, sekmet_config, wait_until_answering
+
 ROOT = Path(__file__).resolve().parents[1]
-SEKMET = Path(os.environ.get("FHIR_CASE_SEKMET", ROOT / ".test-env" / "sekmet" / "bin" / "sekmet"))
+SEKMET = Path(os.environ.get(SEKMET_ENV, ROOT / ".test-env" / "sekmet" / "bin" / "sekmet"))
 TEST_SERVER_ENV = "FHIR_TEST_SERVER"
-START_TIMEOUT = 60.0
 
 
 def free_port() -> int:
@@ -55,17 +55,11 @@ class SekmetServer:
                 f"installs sekmet-fhir there (or set {TEST_SERVER_ENV}=URL to use another server)"
             )
         self.port = free_port()
+        self.tls = tls
         self.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}/fhir"
         self.workdir = workdir
         self.log_path = workdir / "sekmet.log"
-        config: dict[str, Any] = {
-            "base_url": self.base_url,
-            "host": "127.0.0.1",
-            "port": self.port,
-            "data_dir": str(workdir / "data"),
-            "simulator": {"enabled": False},
-            "log_inbound": False,
-        }
+        config = sekmet_config(self.base_url, self.port, workdir / "data")
         if absolute_references:  # answer [base]/Type/id, as some servers (e.g. Firely) do
             config["server_behaviour"] = {"absolute_references": True}
         if bearer_tokens or basic_users:  # then every request needs credentials
@@ -94,33 +88,14 @@ class SekmetServer:
         self.stop()
 
     def start(self) -> None:
-        with self.log_path.open("wb") as log:
-            self._process = subprocess.Popen(
-                [str(SEKMET), "serve", "-c", str(self.config_path)],
-                cwd=self.workdir,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+        self._process = launch(SEKMET, self.config_path, self.log_path, self.workdir)
+        try:  # a TLS server's own self-signed certificate is not verified
+            wait_until_answering(
+                self._process, self.base_url, self.log_path, verify_tls=not self.tls
             )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                pytest.fail(f"sekmet exited with {self._process.returncode}:\n{self.log_tail()}")
-            if self.answers():
-                return
-            time.sleep(0.1)
-        self.stop()
-        waited = f"{START_TIMEOUT:g} s"
-        pytest.fail(f"sekmet did not answer /metadata within {waited}\n{self.log_tail()}")
-
-    def answers(self) -> bool:
-        unverified = ssl._create_unverified_context()  # the server's own self-signed certificate
-        try:
-            url = f"{self.base_url}/metadata"
-            with urllib.request.urlopen(url, timeout=2, context=unverified) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
+        except LocalServerError as error:
+            self.stop()
+            pytest.fail(str(error))
 
     def stop(self) -> None:
         if self._process is None or self._process.poll() is not None:
@@ -131,10 +106,6 @@ class SekmetServer:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait(timeout=10)
-
-    def log_tail(self, lines: int = 30) -> str:
-        text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
 
 
 @pytest.fixture(scope="session")

@@ -14,13 +14,18 @@ from jsonschema import Draft6Validator
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m fhir_case`` as a user would, capturing its output."""
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m fhir_case`` as a user would, capturing its output (``env``: the whole
+    environment, else this process's)."""
     return subprocess.run(
         [sys.executable, "-m", "fhir_case", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
+        env=env,
+        timeout=600,
         check=False,
     )
 

@@ -27,7 +27,9 @@ from typing import Any, NoReturn, TextIO
 from fhir_case import __version__
 from fhir_case.cli import build
 from fhir_case.cli import delete as delete_command  # issue 4: upload
+from fhir_case.cli import export as export_command  # issue 13: export
 from fhir_case.cli import packages as packages_cli
+from fhir_case.cli import server as server_command
 from fhir_case.cli import upload as upload_command  # issue 4: upload
 from fhir_case.cli import validate as validate_cli
 from fhir_case.cli import view as view_command  # issue 5: case view
@@ -41,13 +43,40 @@ STACK_BYTES = 512 * 1024 * 1024
 RECURSION_LIMIT = 60_000
 
 # Each module adds its subcommand with ``register(subparsers)`` and sets ``func`` on its parser.
-SUBCOMMANDS = (build, packages_cli, validate_cli, upload_command, delete_command, view_command)
+# In the order of the README's tour, so that ``fhir-case --help`` reads as the way through.
+SUBCOMMANDS = (
+    build,
+    validate_cli,
+    view_command,
+    server_command,
+    upload_command,
+    delete_command,
+    export_command,
+    packages_cli,
+)
+
+TOUR = """\
+a first tour (README.md, "Ten-minute tour"):
+  fhir-case build                           the shipped case -> bundles/, validated
+  fhir-case validate bundles/*.json         every validation layer, one line per issue
+  fhir-case view bundles/mpnst-chen-2024.collection.json -o case.html
+  fhir-case server start                    a local FHIR server (--server local)
+  fhir-case upload --server local           prints the Patient id and what to try next
+  fhir-case view --server local --patient ID -o case.html
+  fhir-case delete --server local           removes the case's resources again
+  fhir-case server stop
+  fhir-case export bundles/mpnst-chen-2024.collection.json --format fsh --out fsh/
+
+fhir-case COMMAND --help tells more about each command."""
 
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fhir-case",
-        description="Turn a published case report into a validated FHIR R4 record.",
+        description="Turn a published case report into a validated FHIR R4 record:\n"
+        "build it, validate it, view it, upload it to a FHIR server, export it.",
+        epilog=TOUR,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"fhir-case {__version__}")
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
 
-from fhir_case.build import NOT_RUN, OUTPUT_TYPES, OutputType, build_and_validate, check_issues
-from fhir_case.bundle import serialize
-from fhir_case.casefile import default_case_file, load_case
-from fhir_case.fileio import check_output_folder, write_outputs
-from fhir_case.validation import Validator
+from fhir_case.api import Bundles, build_case
+from fhir_case.build import OUTPUT_TYPES
+from fhir_case.fileio import check_output_folder
+from fhir_case.validation.outcome import incomplete_note, issue_line, summary
 
 
 def register(subparsers: Any) -> None:
@@ -42,20 +42,34 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    case_file: Path = args.case_file or default_case_file()
-    types: list[OutputType] = args.types or list(OUTPUT_TYPES)
     check_output_folder(args.out, "--out")  # before the work, not after it
-    bundles, issues = build_and_validate(load_case(case_file), types, Validator())
-    reports = check_issues(issues)
-    files = {args.out / name: serialize(bundle) for name, bundle in bundles.items()}
-    write_outputs(files)
-    not_run = {i.layer: i.hint for issues in reports.values() for i in issues if i.code == NOT_RUN}
-    for layer, hint in sorted(not_run.items()):
-        print(f"warning: the {layer} layer did not check the bundles ({hint})", file=sys.stderr)
-    for path, (name, bundle) in zip(files, bundles.items(), strict=True):
-        warnings = sum(1 for issue in reports[name] if issue.severity == "warning")
-        print(
-            f"wrote {path} ({bundle['type']}, {len(bundle['entry'])} entries, "
-            f"0 errors, {warnings} warnings)"
-        )
+    bundles = build_case(args.case_file, types=args.types or OUTPUT_TYPES)
+    paths = bundles.write(args.out)
+    for path, (bundle_type, bundle) in zip(paths, bundles.items(), strict=True):
+        issues = bundles.issues[bundle_type]
+        print(f"wrote {path} ({bundle_type}, {len(bundle['entry'])} entries, {summary(issues)})")
+        for issue in issues:
+            if issue.severity == "warning":
+                print(issue_line(issue, path))
+    note = incomplete_note(issue for found in bundles.issues.values() for issue in found)
+    if note:
+        print(f"fhir-case build: {note}", file=sys.stderr)
+    print(next_steps(bundles, args.out))
     return 0
+
+
+def next_steps(bundles: Bundles, out: Path) -> str:
+    """The commands to try next on what was just written."""
+    folder = shlex.quote(str(out))
+    steps = [f"fhir-case validate {folder}/*.json"]
+    for bundle_type in ("collection", "document"):
+        if bundle_type in bundles:
+            page = shlex.quote(str(out / bundles.file_name(bundle_type)))
+            steps.append(f"fhir-case view {page} -o case.html")
+            break
+    if "transaction" in bundles:
+        upload = "fhir-case upload --server local"
+        if out != Path("bundles"):  # upload takes bundles/*.transaction.json by default
+            upload += f" {shlex.quote(str(out / bundles.file_name('transaction')))}"
+        steps += ["fhir-case server start", upload]
+    return "next:\n" + "\n".join(f"  {step}" for step in steps)

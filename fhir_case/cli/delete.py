@@ -23,9 +23,10 @@ def register(subparsers: Any) -> None:
         "delete",
         help="delete the resources of bundles from a FHIR server",
         description="Delete from a FHIR server every resource of the given bundles (found by id "
-        "in put mode, by identifier in conditional mode) in one transaction per bundle.",
+        "in put mode, by identifier in conditional mode) in one transaction per bundle. "
+        "--server is required: a destructive command has no default server.",
     )
-    add_server_options(parser)
+    add_server_options(parser, default_server=None)
     parser.set_defaults(func=run)
 
 

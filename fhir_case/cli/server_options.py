@@ -14,6 +14,7 @@ from fhir_case.safeinput import read_resource
 from fhir_case.upload.prepare import PreparedBundle, prepare
 from fhir_case.upload.settings import (
     DEFAULT_SERVER,
+    LOCAL,
     NAMED_SERVERS,
     PASSWORD_ENV,
     TOKEN_ENV,
@@ -25,9 +26,17 @@ from fhir_case.upload.settings import (
 )
 
 DEFAULT_BUNDLES = "bundles/*.transaction.json"
+SERVER_NAMES = (
+    f"hapi-r4 = {NAMED_SERVERS['hapi-r4']}, local = the server of `fhir-case server start` "
+    f"while it runs, else {NAMED_SERVERS['local']}"
+)
 
 
-def add_server_options(parser: argparse.ArgumentParser) -> None:
+def add_server_options(
+    parser: argparse.ArgumentParser, default_server: str | None = DEFAULT_SERVER
+) -> None:
+    """The options of upload and delete; ``default_server`` None makes ``--server`` required
+    (checked by :func:`settings_from`, which says why)."""
     parser.add_argument(
         "bundles",
         nargs="*",
@@ -35,12 +44,12 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         metavar="BUNDLE",
         help=f"bundle files (default: {DEFAULT_BUNDLES}, the committed transaction bundles)",
     )
-    names = ", ".join(f"{name} = {url}" for name, url in NAMED_SERVERS.items())
+    default = f"default {default_server}" if default_server else "required"
     parser.add_argument(
         "--server",
-        default=DEFAULT_SERVER,
+        default=default_server,
         metavar="URL|NAME",
-        help=f"FHIR R4 base URL or a named server ({names}; default {DEFAULT_SERVER})",
+        help=f"FHIR R4 base URL or a named server ({SERVER_NAMES}; {default})",
     )
     parser.add_argument(
         "--mode",
@@ -94,13 +103,39 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace) -> ServerSettings:
+    if args.server is None:
+        raise UsageError(
+            "--server URL|NAME is required: deleting has no default server, so that nothing is "
+            "deleted from a server you did not name. Name the server the case was uploaded to, "
+            "e.g. --server local"
+        )
+    base_url = resolve_server(args.server)
+    if args.server == LOCAL and base_url == NAMED_SERVERS[LOCAL]:
+        print(
+            f"notice: no `fhir-case server start` server is running; --server local is {base_url}"
+            " (start one with: fhir-case server start)",
+            file=sys.stderr,
+        )
     return ServerSettings(
-        base_url=resolve_server(args.server),
+        base_url=base_url,
         auth=auth_from_options(args.token_file, args.basic_user),
         verify_tls=not args.insecure,
         read_timeout=args.timeout,
         retry=RetryPolicy(total_seconds=args.retry_time),
     )
+
+
+def server_arguments(args: argparse.Namespace) -> list[str]:
+    """The options that reach the server as the user gave them (``--server`` as typed, so that
+    ``local`` stays ``local``), for a command printed for the user to run next."""
+    arguments = ["--server", args.server]
+    if args.token_file is not None:
+        arguments += ["--token-file", str(args.token_file)]
+    if args.basic_user is not None:
+        arguments += ["--basic-user", args.basic_user]
+    if args.insecure:
+        arguments.append("--insecure")
+    return arguments
 
 
 def bundle_paths(given: list[Path]) -> list[Path]:

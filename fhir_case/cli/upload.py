@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from fhir_case.cli.server_options import (
     load_prepared,
     notices,
     progress_printer,
+    server_arguments,
     settings_from,
     show_retries,
 )
@@ -103,7 +105,23 @@ def run(args: argparse.Namespace) -> int:
     )
     for report in reports:
         _print_problems(report)
+    patients = [pid for report in reports if report.ok for pid in report.patient_ids]
+    if patients:
+        print(next_steps(args, settings, patients))
     return 0 if all(r.ok for r in reports) else 1
+
+
+def next_steps(args: argparse.Namespace, settings: ServerSettings, patient_ids: list[str]) -> str:
+    """Where the uploaded patients are and the exact command that shows each one's record."""
+    lines = []
+    for patient_id in dict.fromkeys(patient_ids):
+        view = ["fhir-case", "view", *server_arguments(args), "--patient", patient_id]
+        lines += [
+            f"Patient/{patient_id} is on {settings.display_url}",
+            f"  its record: {settings.display_url}/Patient/{patient_id}/$everything",
+            f"  view it:    {shlex.join([*view, '-o', 'case.html'])}",
+        ]
+    return "\n".join(lines)
 
 
 def upload_all(uploader: Uploader, paths: list[Path], mode: Mode) -> list[UploadReport]:

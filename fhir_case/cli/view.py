@@ -7,11 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fhir_case.cli.server_options import add_connection_options, settings_from
+from fhir_case.cli.server_options import SERVER_NAMES, add_connection_options, settings_from
 from fhir_case.cli.validate import read_json
 from fhir_case.errors import InputFileError, UsageError
 from fhir_case.fileio import check_output_file, write_outputs
-from fhir_case.upload.settings import NAMED_SERVERS
 
 
 def register(subparsers: Any) -> None:
@@ -28,11 +27,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "-o", "--out", type=Path, required=True, metavar="HTML", help="the page to write"
     )
-    names = ", ".join(NAMED_SERVERS)
     parser.add_argument(
         "--server",
         metavar="URL|NAME",
-        help=f"read the record from this FHIR R4 server instead of a file ({names}, or a URL)",
+        help=f"read the record from this FHIR R4 server instead of a file (a URL, or "
+        f"{SERVER_NAMES})",
     )
     parser.add_argument("--patient", metavar="ID", help="the Patient id on the server")
     add_connection_options(parser)
@@ -40,9 +39,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fhir_case.api import render_view
     from fhir_case.upload.client import FhirClient
     from fhir_case.upload.prepare import is_id
-    from fhir_case.view import render_case_view
     from fhir_case.view.case import Origin
     from fhir_case.view.server import fetch_patient_record
 
@@ -77,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             )
         origin = Origin(args.bundle.name)
         source = str(args.bundle)
-    page = render_case_view(bundle, origin).encode("utf-8")
+    page = render_view(bundle, origin).encode("utf-8")
     write_outputs({args.out: page})
     resources = len(bundle.get("entry") or [])
     print(f"wrote {args.out} ({len(page) / 1024:.0f} KB, {resources} resources from {source})")

@@ -68,8 +68,8 @@ class PackageSet:
                     raise PackageNotFoundError(
                         f"{name}#{version}", cache.root, needed_by=package.ref
                     ) from error
-            if not queue and with_core and all(ref.name != R4_CORE.name for ref in seen):
-                queue.append(cache.get(R4_CORE))
+        if with_core and all(ref.name != R4_CORE.name for ref in seen):
+            ordered.append(cache.get(R4_CORE))  # it depends on nothing
         # Core definitions last: a profile package never shadows core by accident.
         ordered.sort(key=lambda p: p.ref.name == R4_CORE.name)
         return cls(ordered)
@@ -113,6 +113,13 @@ class PackageSet:
         if key not in self._resources:
             self._resources[key] = chosen.package.read(chosen.filename)
         return self._resources[key]
+
+    def package_of(self, canonical: str) -> Package | None:
+        """The package that defines the resource with this canonical URL, or None."""
+        url, _, version = canonical.partition("|")
+        candidates = self._index.get(url, [])
+        chosen = next((c for c in candidates if version and c.version == version), None)
+        return (chosen or candidates[0]).package if candidates else None
 
     def structure_definition(self, canonical: str) -> dict[str, Any] | None:
         return self.resolve(canonical, "StructureDefinition")

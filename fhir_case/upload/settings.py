@@ -14,11 +14,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from fhir_case.errors import UsageError
 
-# Named servers: the public HAPI R4 test server (the default) and a local one.
+# Named servers: the public HAPI R4 test server (the default) and a local one: the server of
+# ``fhir-case server start`` while it runs, else this URL (HAPI FHIR in Docker serves it).
 NAMED_SERVERS = {
     "hapi-r4": "https://hapi.fhir.org/baseR4",
     "local": "http://localhost:8080/fhir",
 }
+LOCAL = "local"
 DEFAULT_SERVER = "hapi-r4"
 # Hosts whose data anyone can read: uploading there prints a one-line notice.
 PUBLIC_TEST_HOSTS = frozenset({"hapi.fhir.org", "server.fire.ly", "r4.smarthealthit.org"})
@@ -110,6 +112,10 @@ def redact_url(url: str) -> str:
 
 def resolve_server(name_or_url: str) -> str:
     """A named server's base URL, or the given http(s) URL without a trailing slash."""
+    if name_or_url == LOCAL:
+        from fhir_case.localserver import running_base_url
+
+        return running_base_url() or NAMED_SERVERS[LOCAL]
     if name_or_url in NAMED_SERVERS:
         return NAMED_SERVERS[name_or_url]
     parts = urlsplit(name_or_url)

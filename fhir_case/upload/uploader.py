@@ -94,6 +94,15 @@ class UploadReport:
     def ok(self) -> bool:
         return self.error is None and self.failed == 0
 
+    @property
+    def patient_ids(self) -> list[str]:
+        """The server's ids of the bundle's Patients, in bundle order."""
+        return [
+            server_id.removeprefix("Patient/")
+            for server_id in self.server_ids.values()
+            if server_id.startswith("Patient/")
+        ]
+
 
 def check_capability(statement: dict[str, Any], *, batch: bool = False) -> Capability:
     """Pure: the server's fitness from its CapabilityStatement, or ServerCapabilityError."""

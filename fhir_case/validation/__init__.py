@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fhir_case.errors import PackageNotFoundError
-from fhir_case.validation.issues import Issue
+from fhir_case.validation.issues import LAYERS, NOT_RUN, Issue
 from fhir_case.validation.memo import Memo, digest
 
 if TYPE_CHECKING:
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Issue", "PackageFindings", "Validator", "has_errors", "validate"]
 
-LAYERS = ("structure", "schema", "bundle", "profile", "terminology")
 _SEVERITIES = ("fatal", "error", "warning", "information")
 _NUMBER = re.compile(r"(\d+)")
 ENTRY_MEMO_SIZE = 4096
@@ -121,13 +120,13 @@ class Validator:
         and profile (StructureDefinitions). They need no R4B models."""
         if not _has_type(data):
             return PackageFindings([], schema_ran=False)  # the structure layer says what is wrong
-        self._load()
+        self.load()
         location = _location(data)
         issues = self._own_schema_issues(data, location)
         for resource, where in _entry_resources(data, location):
             issues += _remembered(self._schema_checked, self._own_schema_issues, resource, where)
         if self._schemas is None:
-            issues.append(self._did_not_run("schema", "the official R4 JSON Schema", location))
+            issues.append(self._did_not_run("schema", location, data))
         issues += self._profile_issues(data, location)
         return PackageFindings(issues, schema_ran=self._schemas is not None)
 
@@ -162,10 +161,11 @@ class Validator:
         """``validate`` for each document, on up to ``jobs`` CPUs (default: all of them)."""
         from fhir_case.validation.batch import validate_all
 
-        self._load()  # once, before the workers start
+        self.load()  # once, before the workers start
         return validate_all(self.validate, documents, jobs or os.cpu_count() or 1)
 
-    def _load(self) -> None:
+    def load(self) -> None:
+        """Load the packages and rules (once); done before forking workers that share them."""
         if self._loaded:
             return
         self._loaded = True
@@ -177,7 +177,7 @@ class Validator:
         try:
             specs = self.package_specs
             if specs is None:
-                specs = tuple(_installed_specs(self.package_cache))
+                specs = tuple(installed_package_specs(self.package_cache))
             context = ProfileContext.load(
                 specs, cache=self.package_cache, rule_cache=self.rule_cache
             )
@@ -195,21 +195,29 @@ class Validator:
         from fhir_case.validation.profiles import check_resource
 
         if self._context is None:
-            return [self._did_not_run("profile", "the StructureDefinition rules", root)]
+            return [self._did_not_run("profile", root, data)]
         checked = data if self.profiles else _without_claimed_profiles(data)
         return check_resource(checked, root, self._context)
 
-    def _did_not_run(self, layer: str, what: str, root: str) -> Issue:
-        missing = self._package_problem.ref if self._package_problem else "hl7.fhir.r4.core#4.0.1"
+    def _did_not_run(self, layer: str, root: str, data: dict[str, Any]) -> Issue:
+        from fhir_case.packages import R4_CORE
+        from fhir_case.packages.known import packages_for
+
+        problem = self._package_problem
+        missing = problem.ref if problem else str(R4_CORE)
+        why = f" (needed by {problem.needed_by})" if problem and problem.needed_by else ""
+        where = f" in {problem.cache_root}" if problem else ""
+        needed = [missing]
+        if missing == str(R4_CORE):  # the packages of the claimed profiles bring R4 core along
+            needed = packages_for(_claimed_profiles(data)) or needed
         return Issue(
             root,
             "error",
             layer,
-            f"The {layer} layer did not run: {what} come from FHIR packages, and "
-            f"{self._package_problem}",
-            f"fhir-case packages install {missing} (or fhir-case packages install "
-            "PATH/TO/the-package.tgz), then validate again",
-            "not-supported",
+            f"The {layer} layer did not run: it needs the FHIR package {missing}{why}, which is "
+            f"not installed{where}",
+            f"fhir-case packages install {' '.join(needed)}",
+            NOT_RUN,
         )
 
 
@@ -237,7 +245,7 @@ def has_errors(issues: Iterable[Issue]) -> bool:
     return any(issue.is_error for issue in issues)
 
 
-def _installed_specs(package_cache: PackageCache | None) -> list[str]:
+def installed_package_specs(package_cache: PackageCache | None = None) -> list[str]:
     """``NAME#VERSION`` of every package in the cache, the newest version of each name."""
     from fhir_case.packages import PackageCache
 
@@ -253,6 +261,18 @@ def _entry_resources(data: dict[str, Any], root: str) -> Iterator[tuple[dict[str
         for index, entry in enumerate(data["entry"]):
             if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
                 yield entry["resource"], f"{root}.entry[{index}].resource"
+
+
+def _claimed_profiles(data: dict[str, Any]) -> set[str]:
+    """The profiles a resource claims in ``meta.profile``, with those of a Bundle's entries."""
+    resources = [data, *(resource for resource, _ in _entry_resources(data, ""))]
+    claimed: set[str] = set()
+    for resource in resources:
+        meta = resource.get("meta")
+        profiles = meta.get("profile") if isinstance(meta, dict) else None
+        if isinstance(profiles, list):
+            claimed |= {url for url in profiles if isinstance(url, str)}
+    return claimed
 
 
 def _without_claimed_profiles(data: dict[str, Any]) -> dict[str, Any]:

@@ -98,7 +98,7 @@ def validate_all(
     validate: Validate, documents: Sequence[dict[str, Any]], jobs: int
 ) -> list[list[Issue]]:
     """``[validate(d) for d in documents]``, computed by up to ``jobs`` processes."""
-    shares = _shares(documents, jobs) if hasattr(os, "fork") else []
+    shares = _shares(documents, jobs) if hasattr(os, "fork") and documents else []
     if len(shares) < 2:
         return [validate(document) for document in documents]
     with ExitStack() as stack:

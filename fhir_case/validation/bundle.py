@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from fhir_case.validation import locations
 from fhir_case.validation.issues import Issue, finding
@@ -68,6 +68,8 @@ class Target:
 class BundleIndex:
     """The entries of a Bundle by ``fullUrl`` and by ``<Type>/<id>``, for resolving references."""
 
+    scope = "bundle"
+
     def __init__(self, bundle: dict[str, Any]) -> None:
         self.by_full_url: dict[str, list[Target]] = {}
         self.by_type_id: dict[str, list[Target]] = {}
@@ -84,6 +86,9 @@ class BundleIndex:
             ):
                 key = f"{resource['resourceType']}/{resource['id']}"
                 self.by_type_id.setdefault(key, []).append(target)
+
+    def matches(self, reference: str) -> int:
+        return len(self.resolve_all(reference))
 
     def resolve_all(self, reference: str) -> list[Target]:
         """Every entry ``reference`` can mean (more than one is an error of its own)."""
@@ -113,7 +118,7 @@ def check_bundle(bundle: dict[str, Any]) -> list[Issue]:
         issues.extend(_request(bundle, entry, position))
         resource = entry.get("resource")
         if isinstance(resource, dict):
-            issues.extend(_references(resource, f"Bundle.entry[{position}].resource", index))
+            issues.extend(check_references(resource, f"Bundle.entry[{position}].resource", index))
     return issues
 
 
@@ -300,19 +305,31 @@ def _put(resource: dict[str, Any], url: str, where: str) -> Iterator[Issue]:
         )
 
 
-def _references(resource: dict[str, Any], root: str, index: BundleIndex) -> Iterator[Issue]:
+class Resolver(Protocol):
+    """Where references are resolved: a Bundle's entries, or the files of an NDJSON export."""
+
+    scope: str  # "bundle" or "export", for messages
+
+    def matches(self, reference: str) -> int:
+        """How many resources ``reference`` can mean (0, 1, or more: an error of its own)."""
+        ...
+
+
+def check_references(resource: dict[str, Any], root: str, resolver: Resolver) -> Iterator[Issue]:
+    """An issue for each literal reference in ``resource`` that does not resolve (``#id``
+    against its contained resources, anything else with ``resolver``) though it must."""
     contained_ids = {
         item.get("id") for item in resource.get("contained") or [] if isinstance(item, dict)
     }
     for path, reference in _find_references(resource, []):
-        problem = _reference_problem(reference, contained_ids, index)
+        problem = _reference_problem(reference, contained_ids, resolver)
         if problem is not None:
             message, hint = problem
             yield _issue(locations.fhirpath(root, resource, path), message, hint, code="not-found")
 
 
 def _reference_problem(
-    reference: str, contained_ids: set[Any], index: BundleIndex
+    reference: str, contained_ids: set[Any], resolver: Resolver
 ) -> tuple[str, str] | None:
     """What is wrong with a reference (message, hint), if anything."""
     if reference.startswith("#"):
@@ -322,18 +339,32 @@ def _reference_problem(
                 f"add a contained resource with id {reference[1:]}, or fix the reference",
             )
         return None
-    found = index.resolve_all(reference)
-    if len(found) > 1:
+    found = resolver.matches(reference)
+    if found > 1:
         return (
-            f"Multiple matches in bundle for reference {reference}",
-            "give each entry its own fullUrl",
+            f"Multiple matches in {resolver.scope} for reference {reference}",
+            "give each resource its own fullUrl"
+            if resolver.scope == "bundle"
+            else "give each resource its own type and id",
         )
     if not found and _must_resolve(reference):
+        if resolver.scope == "bundle":
+            return (
+                f"The reference {reference} does not resolve to any entry of the bundle",
+                "add the target resource to the bundle (with this fullUrl), or correct the "
+                "reference",
+            )
         return (
-            f"The reference {reference} does not resolve to any entry of the bundle",
-            "add the target resource to the bundle (with this fullUrl), or correct the reference",
+            f"The reference {reference} does not resolve to any resource of the export",
+            "add the target resource to the export's files (as Type/id), or correct the reference",
         )
     return None
+
+
+def relative_key(reference: str) -> str | None:
+    """``Type/id`` of a relative reference (``Type/id`` or ``Type/id/_history/n``), else None."""
+    relative = _RELATIVE.match(reference)
+    return f"{relative['type']}/{relative['id']}" if relative else None
 
 
 def _must_resolve(reference: str) -> bool:

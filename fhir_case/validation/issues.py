@@ -37,6 +37,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["fatal", "error", "warning", "information"]
+# The layers, in the order their findings are kept when two find the same thing.
+LAYERS = ("structure", "schema", "bundle", "profile", "terminology")
+# The IssueType of the issue a layer gives when it could not run (its FHIR packages are missing).
+NOT_RUN = "not-supported"
 
 
 @dataclass(frozen=True, order=True)
@@ -57,7 +61,18 @@ class Issue:
 
     @property
     def is_error(self) -> bool:
+        """An error: the data is not shown valid. A layer that did not run is one too."""
         return self.severity in ("fatal", "error")
+
+    @property
+    def layer_did_not_run(self) -> bool:
+        """The issue says that its layer could not run, not that the data is wrong."""
+        return self.code == NOT_RUN
+
+    @property
+    def is_data_error(self) -> bool:
+        """An error found in the data (not a layer that did not run)."""
+        return self.is_error and not self.layer_did_not_run
 
 
 def finding(

@@ -1,27 +1,86 @@
-"""Issues as text lines and as a FHIR OperationOutcome."""
+"""Issues as text lines and as a FHIR OperationOutcome.
+
+The text of ``fhir-case build`` and ``fhir-case validate`` alike: one line per issue naming its
+file, a summary per file, and, when a layer could not run, a note naming the layers that did
+not and the command that installs what they need. A summary never says "0 errors" alone when
+a layer did not run.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from fhir_case.validation.issues import Issue
+from fhir_case.validation.issues import LAYERS, Issue
+
+OFFLINE_INSTALL = "fhir-case packages install PATH/TO/*.tgz"
+
+ISSUE_LINE = "http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line"
+NO_ISSUES = {"severity": "information", "code": "informational", "diagnostics": "No issues found"}
 
 
-def issue_line(issue: Issue) -> str:
-    """``severity layer location: message (fix: hint)``."""
+def issue_line(issue: Issue, source: object = None) -> str:
+    """``source: severity layer location: message (fix: hint)`` (``source`` names the file)."""
     fix = f" (fix: {issue.hint})" if issue.hint else ""
-    return f"{issue.severity} {issue.layer} {issue.location}: {issue.message}{fix}"
+    where = f"{source}: " if source is not None else ""
+    location = f" {issue.location}" if issue.location else ""
+    return f"{where}{issue.severity} {issue.layer}{location}: {issue.message}{fix}"
 
 
 def summary(issues: Sequence[Issue]) -> str:
-    counts = {severity: 0 for severity in ("error", "warning", "information")}
-    for issue in issues:
-        counts["error" if issue.is_error else issue.severity] += 1
+    """``N errors, N warnings, N information``, then the layers that did not run, if any."""
+    text = counted(Counter(severity(issue) for issue in issues if not issue.layer_did_not_run))
+    missing = layers_not_run(issues)
+    if missing:
+        ran = [layer for layer in LAYERS if layer not in missing]
+        text += f"; not checked by the {_layers(missing)}, only by the {_layers(ran)}"
+    return text
+
+
+def severity(issue: Issue) -> str:
+    """``error`` (fatal included), ``warning`` or ``information``."""
+    return "error" if issue.is_error else issue.severity
+
+
+def counted(counts: Mapping[str, int]) -> str:
+    """``2 errors, 1 warning, 0 information`` from counts by :func:`severity`."""
+    words = {"error": "errors", "warning": "warnings", "information": "information"}
     return ", ".join(
-        f"{count} {name}{'s' if count != 1 and name != 'information' else ''}"
-        for name, count in counts.items()
+        f"{counts.get(name, 0)} {name if counts.get(name, 0) == 1 else plural}"
+        for name, plural in words.items()
     )
+
+
+def layers_not_run(issues: Iterable[Issue]) -> list[str]:
+    """The layers that said they could not run, in layer order."""
+    missing = {issue.layer for issue in issues if issue.layer_did_not_run}
+    return [layer for layer in LAYERS if layer in missing]
+
+
+def incomplete_note(issues: Iterable[Issue]) -> str | None:
+    """For layers that did not run: which, why, and the commands that install what they need
+    (one per line); None when every layer ran."""
+    missing = [issue for issue in issues if issue.layer_did_not_run]
+    if not missing:
+        return None
+    in_order = sorted(missing, key=lambda issue: LAYERS.index(issue.layer))
+    reasons = list(dict.fromkeys(issue.message for issue in in_order))
+    commands = sorted({issue.hint for issue in missing if issue.hint})
+    return "\n".join(
+        [
+            f"incomplete: the {_layers(layers_not_run(missing))} did not run:",
+            *(f"  {reason}" for reason in reasons),
+            "Install what they need, then run the command again:",
+            *(f"  {command}" for command in commands),
+            f"  (or, offline, from package files: {OFFLINE_INSTALL})",
+        ]
+    )
+
+
+def _layers(layers: Sequence[str]) -> str:
+    names = layers[0] if len(layers) == 1 else ", ".join(layers[:-1]) + " and " + layers[-1]
+    return f"{names} layer{'s' if len(layers) != 1 else ''}"
 
 
 def operation_outcome(issues: Sequence[Issue]) -> dict[str, Any]:
@@ -30,18 +89,24 @@ def operation_outcome(issues: Sequence[Issue]) -> dict[str, Any]:
     ``details.text`` names the layer that found the issue. An outcome without findings holds
     one informational issue, as OperationOutcome.issue is required.
     """
-    entries = [_outcome_issue(issue) for issue in issues] or [
-        {"severity": "information", "code": "informational", "diagnostics": "No issues found"}
-    ]
-    return {"resourceType": "OperationOutcome", "issue": entries}
-
-
-def _outcome_issue(issue: Issue) -> dict[str, Any]:
-    diagnostics = issue.message + (f" (fix: {issue.hint})" if issue.hint else "")
     return {
+        "resourceType": "OperationOutcome",
+        "issue": [outcome_issue(i) for i in issues] or [NO_ISSUES],
+    }
+
+
+def outcome_issue(issue: Issue, line: int | None = None) -> dict[str, Any]:
+    """One ``OperationOutcome.issue``; ``line`` (of an NDJSON file) goes into the core
+    extension ``operationoutcome-issue-line``, as the HL7 validator writes it."""
+    found: dict[str, Any] = {}
+    if line is not None:
+        found["extension"] = [{"url": ISSUE_LINE, "valueInteger": line}]
+    found |= {
         "severity": issue.severity,
         "code": issue.code,
         "details": {"text": f"fhir-case {issue.layer} layer"},
-        "diagnostics": diagnostics,
-        "expression": [issue.location],
+        "diagnostics": issue.message + (f" (fix: {issue.hint})" if issue.hint else ""),
     }
+    if issue.location:
+        found["expression"] = [issue.location]
+    return found

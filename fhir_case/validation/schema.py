@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +56,7 @@ class SchemaValidators:
         # Its leaf cache is keyed by id(): it must not outlive the schema objects of this
         # instance, or a new schema at a dead one's address would get the dead one's rules.
         self._validator_class: type[Validator] | None = None
+        self._quick: dict[int, Callable[[Any], bool]] = {}
 
     def for_type(self, resource_type: str) -> Validator | None:
         """The validator of one resource type; None when the schema has no such type."""
@@ -63,6 +64,11 @@ class SchemaValidators:
             sliced = self._slice(resource_type)
             self._validators[resource_type] = None if sliced is None else self._compile(sliced)
         return self._validators[resource_type]
+
+    def surely_valid(self, value: Any, schema: Any) -> bool:
+        """True only when ``jsonschema`` would find no error in ``value`` (most resources): a
+        quick check without error objects. False means: let ``jsonschema`` look."""
+        return _quick_check(schema, self._quick)(value)
 
     def definition_name(self, schema: Any) -> str | None:
         """The name of a linked definition (``dateTime``), for messages."""
@@ -209,6 +215,58 @@ class _Leaf:
 
 
 _NO_CONST = object()
+_CONTAINERS = {"object": dict, "array": list}
+_ANNOTATIONS = frozenset({"description"})
+_OBJECT_KEYS = frozenset({"type", "properties", "additionalProperties", "required", "items"})
+
+
+def _quick_check(schema: Any, compiled: dict[int, Callable[[Any], bool]]) -> Callable[[Any], bool]:
+    """A predicate that is true only for values the schema surely accepts, compiled once per
+    schema object (the linked schema graph has cycles: a schema is registered before its parts
+    are compiled). Keywords it does not know make it answer False, leaving the verdict to
+    ``jsonschema``; so do objects with properties the schema does not list."""
+    key = id(schema)
+    if key in compiled:
+        return compiled[key]
+    leaf = _Leaf.of(schema)
+    if leaf is not None:
+        compiled[key] = lambda value: not leaf.errors(value, schema)
+        return compiled[key]
+    if not isinstance(schema, dict) or not set(schema) - _ANNOTATIONS <= _OBJECT_KEYS:
+        compiled[key] = lambda value: False
+        return compiled[key]
+    kind = schema.get("type")
+    closed = schema.get("additionalProperties") is False
+    if (
+        (kind is not None and kind not in _CONTAINERS)
+        or ("additionalProperties" in schema and not closed)
+        or ("items" in schema and not isinstance(schema["items"], dict))
+    ):
+        compiled[key] = lambda value: False
+        return compiled[key]
+    required = tuple(schema.get("required") or ())
+    properties: dict[str, Callable[[Any], bool]] = {}
+    items: list[Callable[[Any], bool]] = []
+
+    def check(value: Any) -> bool:
+        if kind is not None and not isinstance(value, _CONTAINERS[kind]):
+            return False
+        if isinstance(value, dict):
+            if closed and not value.keys() <= properties.keys():
+                return False
+            if any(name not in value for name in required):
+                return False
+            return all(properties[name](item) for name, item in value.items() if name in properties)
+        if isinstance(value, list) and items:
+            return all(map(items[0], value))
+        return True
+
+    compiled[key] = check
+    for name, part in (schema.get("properties") or {}).items():
+        properties[name] = _quick_check(part, compiled)
+    if "items" in schema:
+        items.append(_quick_check(schema["items"], compiled))
+    return check
 
 
 def _same(value: Any, expected: Any) -> bool:
@@ -292,8 +350,9 @@ def check_schema(resource: dict[str, Any], root: str, validators: SchemaValidato
             )
         ]
     issues: list[Issue] = []
-    for error in validator.iter_errors(resource):
-        issues.extend(_to_issues(error, resource, root, validators))
+    if not validators.surely_valid(resource, validator.schema):
+        for error in validator.iter_errors(resource):
+            issues.extend(_to_issues(error, resource, root, validators))
     for index, contained in enumerate(resource.get("contained") or []):
         if isinstance(contained, dict):
             issues.extend(check_schema(contained, f"{root}.contained[{index}]", validators))

@@ -73,7 +73,7 @@ def check_structure(resource: dict[str, Any], root: str, *, entries: bool = True
             )
         ]
     own, contained, entry_resources = _split_nested(resource)
-    issues = list(_empty_content(resource, root, resource))
+    issues = list(_empty_content(resource, root, resource)) if _maybe_empty(resource) else []
     try:
         if resource_type not in MODELS_DIFFER_FROM_R4:
             model.model_validate(own)
@@ -133,6 +133,19 @@ def _empty_content(resource: dict[str, Any], root: str, value: Any) -> Iterator[
                 "strings allow only tab, line feed and carriage return below U+0020",
                 "remove it",
             )
+
+
+def _maybe_empty(value: Any) -> bool:
+    """Whether :func:`_empty_content` may find anything: a quick walk that builds no paths
+    (most resources have no empty content; a ``null`` in an array is left to the full walk)."""
+    items = value.values() if isinstance(value, dict) else value
+    for item in items:
+        if item is None or item == "" or item == {} or item == []:
+            return True
+        nested = isinstance(item, list) or (isinstance(item, dict) and "resourceType" not in item)
+        if nested and _maybe_empty(item):
+            return True
+    return False
 
 
 def _walk(value: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], Any, bool]]:

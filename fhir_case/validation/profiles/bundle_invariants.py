@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from fhir_case.validation.profiles.logic import either, holds, implies, present
+
 JSON = dict[str, Any]
 
 
@@ -23,51 +25,27 @@ def _entries(bundle: Any) -> Iterator[JSON]:
             yield entry
 
 
-def _present(holder: Any, name: str) -> bool:
-    """``name.exists()``: a primitive with only an extension (``_name``) exists too."""
-    return isinstance(holder, dict) and (
-        holder.get(name) is not None or holder.get(f"_{name}") is not None
-    )
-
-
 def _type_is(bundle: Any, *kinds: str) -> bool | None:
     """``type = 'a' or type = 'b'``: None (empty) without a type; false for a type with only an
     extension (as fhirpathpy has it)."""
-    if not _present(bundle, "type"):
+    if not present(bundle, "type"):
         return None
     return bundle.get("type") in kinds
 
 
-def _or(*terms: bool | None) -> bool | None:
-    """FHIRPath ``or``: true if any term is true, else empty if any is empty, else false."""
-    if any(term is True for term in terms):
-        return True
-    return None if any(term is None for term in terms) else False
-
-
-def _holds(result: bool | None) -> bool:
-    return result is not False
-
-
-def _implies(condition: bool | None, consequence: Callable[[], bool | None]) -> bool:
-    """``condition implies consequence``: fails only when the condition is true and the
-    consequence false."""
-    return condition is not True or _holds(consequence())
-
-
 def _bdl_1(bundle: Any, root: Any) -> bool:
-    total = _present(bundle, "total")
-    return _holds(_or(not total, _type_is(bundle, "searchset"), _type_is(bundle, "history")))
+    total = present(bundle, "total")
+    return holds(either(not total, _type_is(bundle, "searchset"), _type_is(bundle, "history")))
 
 
 def _bdl_2(bundle: Any, root: Any) -> bool:
     search = any(entry.get("search") is not None for entry in _entries(bundle))
-    return _holds(_or(not search, _type_is(bundle, "searchset")))
+    return holds(either(not search, _type_is(bundle, "searchset")))
 
 
 def _all_entries(bundle: Any, element: str, kinds: tuple[str, ...]) -> bool:
     """``entry.all(<element>.exists() = (%resource.type = k1 or ...))``."""
-    wanted = _or(*(_type_is(bundle, kind) for kind in kinds))
+    wanted = either(*(_type_is(bundle, kind) for kind in kinds))
     # ``x = {}`` is empty, and all() counts an empty result as not true.
     return all(wanted is not None and (entry.get(element) is not None) == wanted
                for entry in _entries(bundle))  # fmt: skip
@@ -95,7 +73,7 @@ def _bdl_7(bundle: Any, root: Any) -> bool:
         for entry in _entries(bundle)
         if isinstance(entry.get("fullUrl"), str)
     ]
-    return _holds(_or(_type_is(bundle, "history"), len(keys) == len(set(keys))))
+    return holds(either(_type_is(bundle, "history"), len(keys) == len(set(keys))))
 
 
 def _bdl_8(entry: Any, root: Any) -> bool:
@@ -107,13 +85,13 @@ def _bdl_9(bundle: Any, root: Any) -> bool:
     def identified() -> bool:
         identifier = bundle.get("identifier")
         identifiers = identifier if isinstance(identifier, list) else [identifier]
-        return all(any(_present(item, key) for item in identifiers) for key in ("system", "value"))
+        return all(any(present(item, key) for item in identifiers) for key in ("system", "value"))
 
-    return _implies(_type_is(bundle, "document"), identified)
+    return implies(_type_is(bundle, "document"), identified)
 
 
 def _bdl_10(bundle: Any, root: Any) -> bool:
-    return _implies(_type_is(bundle, "document"), lambda: bundle.get("timestamp") is not None)
+    return implies(_type_is(bundle, "document"), lambda: bundle.get("timestamp") is not None)
 
 
 def _first_resource_is(bundle: Any, resource_type: str) -> bool | None:
@@ -127,13 +105,11 @@ def _first_resource_is(bundle: Any, resource_type: str) -> bool | None:
 
 
 def _bdl_11(bundle: Any, root: Any) -> bool:
-    return _implies(_type_is(bundle, "document"), lambda: _first_resource_is(bundle, "Composition"))
+    return implies(_type_is(bundle, "document"), lambda: _first_resource_is(bundle, "Composition"))
 
 
 def _bdl_12(bundle: Any, root: Any) -> bool:
-    return _implies(
-        _type_is(bundle, "message"), lambda: _first_resource_is(bundle, "MessageHeader")
-    )
+    return implies(_type_is(bundle, "message"), lambda: _first_resource_is(bundle, "MessageHeader"))
 
 
 BUNDLE_INVARIANTS: dict[str, Callable[[Any, Any], bool]] = {

@@ -18,6 +18,7 @@ from fhirpathpy.models import models
 from fhirpathpy.parser import parse
 
 from fhir_case.validation.profiles.bundle_invariants import BUNDLE_INVARIANTS
+from fhir_case.validation.profiles.common_invariants import COMMON_INVARIANTS
 from fhir_case.validation.profiles.existence import compile_existence
 
 _R4_MODEL = models["r4"]
@@ -153,6 +154,7 @@ _NATIVE: dict[str, Callable[[Any, Any], bool]] = {
     "(code.exists() or value.empty()) and (system.empty() or system = %ucum) and "
     "(value.empty() or value.hasValue().not() or value > 0)": _age_1,
     **BUNDLE_INVARIANTS,
+    **COMMON_INVARIANTS,
 }
 
 
