@@ -292,7 +292,13 @@ def test_the_readme_runs_top_to_bottom(project: tuple[Path, dict[str, str]]) -> 
     html = folder / shlex.split(page)[-1]
     assert "10.3389/fonc.2024.1399021" in html.read_text(encoding="utf-8")
     assert f"deleted {entries} resources" in output("fhir-case delete --server local").stdout
-    assert commands[-1] == "fhir-case server stop"
+    assert "fhir-case server stop" in commands
+    # export: a SUSHI project, and NDJSON that validates file by file
+    assert (folder / "fsh" / "sushi-config.yaml").is_file()
+    lines = output("fhir-case validate bulk/").stdout.splitlines()
+    summaries = [line for line in lines if re.match(r"bulk/\w+\.ndjson: \d+ resources?, ", line)]
+    assert len(summaries) == len(list((folder / "bulk").glob("*.ndjson")))
+    assert all(", 0 errors, 0 warnings, " in line for line in summaries)
     status = subprocess.run(
         [sys.executable, "-m", "fhir_case", "server", "status"], env=env, check=False
     )

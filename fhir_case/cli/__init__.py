@@ -65,7 +65,7 @@ a first tour (README.md, "Ten-minute tour"):
   fhir-case view --server local --patient ID -o case.html
   fhir-case delete --server local           removes the case's resources again
   fhir-case server stop
-  fhir-case export bundles/mpnst-chen-2024.collection.json --format fsh --out fsh/
+  fhir-case export bundles/mpnst-chen-2024.collection.json --format fsh --out fsh
 
 fhir-case COMMAND --help tells more about each command."""
 
