@@ -16,7 +16,8 @@ from fhir_case.document import make_document
 from fhir_case.narrative.dating import DATA_ABSENT_REASON as DAR
 from fhir_case.narrative.dating import RELATIVE_DATE as RELATIVE
 from fhir_case.view import render_case_view
-from fhir_case.view.case import Origin
+from fhir_case.view.case import Origin, read_header
+from fhir_case.view.index import ResourceIndex
 from fhir_case.view.timeline import COMPUTED, OPEN_ENDED
 from tests.derived import with_derived_dates
 from tests.plain_words import findings, texts
@@ -451,3 +452,12 @@ def test_treatment_plans_are_spans_faded_where_their_start_is_not_stated(
     assert sum(k.startswith("MedicationRequest/") for k in members) == 3
     legend = text_of(next(p for p in root.iter("p") if p.get("class") == "legend"))
     assert "treatment plan" in legend and "start not stated" in legend
+
+
+def test_vital_status_is_alive_only_as_of_the_article(case_bundle: dict[str, Any]) -> None:
+    """Review 9, K8: the record asserts no current vital status; the header shows the dated
+    statement of the article instead of "alive"."""
+    header = read_header(ResourceIndex.from_bundle(case_bundle))
+    assert header.vital_status.startswith("not recorded as a current fact; the record states:")
+    assert "alive at the time of the report" in header.vital_status
+    assert "10 mo" in header.vital_status
