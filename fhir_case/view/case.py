@@ -186,10 +186,6 @@ class Course:
     members: tuple[str, ...]  # the MedicationRequests it holds, as Type/id
     member_names: tuple[str, ...]
 
-    @property
-    def open_ended(self) -> bool:
-        return self.end is None
-
 
 @dataclass
 class CaseView:

@@ -249,8 +249,8 @@ def test_computed_cycles_are_drawn_apart_with_a_caption_beside_them(
             [COMPUTED],
             [OPEN_ENDED],
         ), lane.get("data-lane")
-        ongoing = "▸ ongoing" in text_of(lane)
-        assert ongoing == ([text_of(t) for t in captions] == [OPEN_ENDED])
+        open_end = "▸ ongoing" in text_of(lane) or "▸ end not stated" in text_of(lane)
+        assert open_end == ([text_of(t) for t in captions] == [OPEN_ENDED])
 
 
 def test_the_legend_shows_only_the_marks_that_appear(
@@ -271,7 +271,7 @@ def test_the_legend_shows_only_the_marks_that_appear(
         if any(e.tag == f"{SVG}circle" and "derived" not in e.get("class", "") for e in drawn):
             marks.add("event")
         marks |= {m for m in ("derived", "status", "computed") if m in classes}
-        marks |= {"ongoing"} if "ongoing" in classes else set()
+        marks |= {m for m in ("ongoing", "end-unknown") if m in classes}
         marks |= {"course"} if "course" in classes else set()
         marks |= {"faded"} if "fade" in classes else set()
         marks |= {"flag"} if "flagged" in classes else set()
@@ -421,6 +421,23 @@ def with_treatment_plans(bundle: dict[str, Any]) -> dict[str, Any]:
     ]
     bundle["entry"] += plans
     return bundle
+
+
+def test_a_plan_without_an_end_is_ongoing_only_when_its_status_says_active(
+    oncology_bundle: dict[str, Any],
+) -> None:
+    bundle = with_treatment_plans(oncology_bundle)
+    after = next(e["resource"] for e in bundle["entry"] if e["fullUrl"] == "urn:uuid:plan-2")
+    for status, words, not_words in (
+        ("active", "▸ ongoing", "▸ end not stated"),
+        ("unknown", "▸ end not stated", "▸ ongoing"),
+    ):
+        after["status"] = status
+        root = page_tree(render_case_view(bundle))
+        lane = next(g for g in root.iter(f"{SVG}g") if g.get("data-lane") == after["title"])
+        assert words in text_of(lane) and not_words not in text_of(lane)
+        legend = text_of(next(p for p in root.iter("p") if p.get("class") == "legend"))
+        assert ("end not stated" in legend) == (status == "unknown")
 
 
 def test_treatment_plans_are_spans_faded_where_their_start_is_not_stated(
