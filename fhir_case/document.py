@@ -2,9 +2,10 @@
 
 The Composition (subject: the Patient; author: fhir-case, which assembles it; no custodian, as no
 organization is known to hold it) sorts every resource into a section (problems, procedures,
-medications, results, imaging, plan, data quality, source) with a generated narrative, so every
-entry is reachable from it. Its event period spans the record's dated care events; a bound
-taken from a derived date carries that date's mark (``cqf-relativeDateTime``). The document
+medications, results, imaging, plan, encounters and body sites, data quality, source) with a
+generated narrative, so every entry is reachable from it. Its event period spans the record's
+dated care events; a bound taken from a derived date carries that date's mark
+(``cqf-relativeDateTime``). The document
 meets the R4 Bundle's document rules: bdl-9 (an identifier with system and value), bdl-10 (a
 timestamp) and bdl-11 (a Composition first). Its identifier, ids and timestamp derive from the
 content alone, so the same collection always gives the same document, byte for byte.
@@ -61,6 +62,10 @@ SECTIONS: tuple[tuple[str, Callable[[Resource], bool]], ...] = (
     ("Procedures", lambda r: r.get("resourceType") == "Procedure"),
     ("Medications", lambda r: r.get("resourceType") in MEDICATION_TYPES),
     ("Results", lambda r: r.get("resourceType") in ("Observation", "DiagnosticReport")),
+    (
+        "Encounters and body sites",
+        lambda r: r.get("resourceType") in ("Encounter", "BodyStructure"),
+    ),
     ("Data quality", lambda r: r.get("resourceType") == "DetectedIssue"),
     ("Source", lambda r: r.get("resourceType") == "Provenance"),
 )

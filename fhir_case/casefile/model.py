@@ -225,7 +225,6 @@ class Medication:
     cycle: Cycle | None
     bounds: Period
     requester: str | None
-    requester_inferred: bool
     prior: str | None
     instruction: str
     notes: tuple[Note, ...]

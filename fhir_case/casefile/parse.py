@@ -560,13 +560,6 @@ class CaseParser:
 
     def _medication(self, value: dict[str, Any], path: Path_) -> m.Medication:
         requester = self._ref(value.get("requester"), (*path, "requester"), "organizations")
-        if requester is None and not self.data["patient"].get("managing_organization"):
-            raise self.locator.error(
-                path,
-                "a medication order needs a requester: this one names none, and the patient "
-                "has no managing organization to fall back on",
-                "add 'requester' (an organization id) or set patient.managing_organization",
-            )
         reasons = self._refs(value.get("reason"), (*path, "reason"), "conditions")
         if value.get("cancer_related") and not reasons:
             raise self.locator.error(
@@ -592,7 +585,6 @@ class CaseParser:
                 {key: value[key] for key in ("start", "end") if key in value}, path
             ),
             requester=requester,
-            requester_inferred=requester is None,
             prior=self._ref(value.get("prior"), (*path, "prior"), "medications"),
             instruction=value["instruction"],
             notes=self._notes(value.get("notes"), (*path, "notes")),

@@ -66,6 +66,10 @@ class Names:
         return item_name(target) if target is not None else ""
 
     def reference(self, value: object) -> str:
+        """The target's name, or why there is none ("not stated" for a data-absent-reason)."""
+        reason = absent_reason(value)
+        if reason:
+            return ABSENT_WORDS.get(reason, reason.replace("-", " "))
         return self.name(value) or w.reference(value)
 
     def references(self, values: object) -> str:

@@ -584,7 +584,8 @@ def dose_and_rate(value: object) -> str:
 
 def dosage(value: object, bounds: Callable[[object], str] | None = None) -> str:
     """A Dosage as a prescription line (``12 mg orally once daily, from 2023-10-18``), then the
-    dosage text as written."""
+    dosage text, labelled as such and not quoted: it is the recorder's wording, and quotation
+    marks are kept for the source's words."""
     data = as_dict(value)
     dose = joined((dose_and_rate(d) for d in as_list(data.get("doseAndRate"))), " or ")
     as_needed = ""
@@ -606,7 +607,7 @@ def dosage(value: object, bounds: Callable[[object], str] | None = None) -> str:
     )
     written = scalar(data.get("text"))
     if written and structured:
-        return f"{structured} (as written: “{written}”)"
+        return f"{structured} (dosage text: {written})"
     return structured or written
 
 

@@ -160,13 +160,11 @@ class Record:
         return element
 
     def period(self, value: m.Period) -> JSON:
-        """A Period. A start the source does not give is left out (FHIR reads a missing start
-        as unknown) unless the source places it; an end it does not give is marked absent
-        (a missing end would read as "ongoing")."""
+        """A Period. A start or end the source does not give is marked absent on the
+        element (``data-absent-reason``): a missing end would read as "ongoing", and a
+        missing start would leave an unknown start indistinguishable from an unrecorded one."""
         result: JSON = {}
         for key, when in (("start", value.start), ("end", value.end)):
-            if when is None or (key == "start" and when.date is None and when.relation is None):
-                continue
             result |= self.when(key, when)
         return result
 

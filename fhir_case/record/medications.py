@@ -61,24 +61,19 @@ def medication_request(record: Record, fact: m.Medication) -> JSON:
     resource["intent"] = "order"
     resource["medicationCodeableConcept"] = concept(fact.codes, fact.text)
     resource["subject"] = record.patient_ref()
-    requester = fact.requester or record.case.patient.managing_organization
-    if requester:
-        resource["requester"] = record.ref(requester)
+    # US Core and mCODE want a requester; where the source names none, say it is unknown
+    # rather than infer one.
+    resource["requester"] = (
+        record.ref(fact.requester)
+        if fact.requester
+        else {"extension": [{"url": DATA_ABSENT_REASON, "valueCode": "unknown"}]}
+    )
     if fact.reasons:
         resource["reasonReference"] = record.refs(fact.reasons)
     plans = [plan.id for plan in record.case.care_plans if fact.id in plan.activities]
     if plans:
         resource["basedOn"] = record.refs(tuple(plans))
-    remarks = notes(fact.notes, fact.quotes, fact.bounds)
-    if fact.requester_inferred and requester:
-        remarks.insert(
-            0,
-            {
-                "text": "Requester inferred: the patient's managing organization; the source "
-                "names no prescriber."
-            },
-        )
-    resource["note"] = remarks
+    resource["note"] = notes(fact.notes, fact.quotes, fact.bounds)
     resource["dosageInstruction"] = [_dosage(record, fact)]
     if fact.prior:
         resource["priorPrescription"] = record.ref(fact.prior)
@@ -86,10 +81,18 @@ def medication_request(record: Record, fact: m.Medication) -> JSON:
 
 
 def _dosage(record: Record, fact: m.Medication) -> JSON:
-    dosage: JSON = {
-        "text": fact.instruction,
-        "timing": {"repeat": timing_repeat(record.period(fact.bounds), fact.timing)},
-    }
+    dosage: JSON = {"text": fact.instruction}
+    if fact.cycle:
+        # The RequestGroup carries the cycle as data; the order alone must not read as
+        # continuous daily dosing.
+        off_days = fact.cycle.length - fact.cycle.last_day + fact.cycle.first_day - 1
+        dosage["additionalInstruction"] = [
+            {
+                "text": f"Days {fact.cycle.first_day}–{fact.cycle.last_day} of each "
+                f"{fact.cycle.length}-day cycle, then {off_days} days off"
+            }
+        ]
+    dosage["timing"] = {"repeat": timing_repeat(record.period(fact.bounds), fact.timing)}
     if fact.route:
         dosage["route"] = concept((fact.route,), None)
     if fact.dose:

@@ -14,7 +14,6 @@ ENCOUNTER_CLASSES = {
 
 def organization(record: Record, org: m.Organization) -> JSON:
     resource = record.base("Organization", org.id, US_CORE + "us-core-organization")
-    # Medication orders name the organization as requester, which mCODE wants to be US Core's.
     resource["active"] = True
     resource["name"] = org.name
     if org.alias:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fhir_case.casefile import model as m
 from fhir_case.record.common import JSON, Record
+from fhir_case.record.medications import cycle_key
 
 SEVERITY = {"high": "high", "moderate": "moderate", "low": "low"}
 
@@ -14,7 +15,15 @@ def detected_issue(record: Record, fact: m.Flag) -> JSON:
     resource["code"] = {"text": "Doubtful or inconsistent value in the source"}
     resource["severity"] = SEVERITY[fact.severity]
     resource["patient"] = record.patient_ref()
-    resource["implicated"] = record.refs(fact.implicated)
+    # A cyclic order is laid out by its RequestGroup: a doubt about the order is one about
+    # its cycles too, so that neither is exchanged without the flag.
+    cycles = {med.id: cycle_key(med) for med in record.case.medications if med.cycle}
+    implicated = [
+        key
+        for fact_id in fact.implicated
+        for key in (fact_id, *((cycles[fact_id],) if fact_id in cycles else ()))
+    ]
+    resource["implicated"] = record.refs(tuple(implicated))
     quotes = " ".join(f"Source: “{quote}”" for quote in fact.quotes)
     resource["detail"] = f"{fact.detail} {quotes}"
     return resource

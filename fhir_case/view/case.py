@@ -186,10 +186,6 @@ class Course:
     members: tuple[str, ...]  # the MedicationRequests it holds, as Type/id
     member_names: tuple[str, ...]
 
-    @property
-    def open_ended(self) -> bool:
-        return self.end is None
-
 
 @dataclass
 class CaseView:
@@ -316,7 +312,7 @@ def read_header(index: ResourceIndex) -> Header:
         citation=citation,
         doi=doi,
         organization=w.scalar((organization or {}).get("name")),
-        vital_status=_vital_status(patient),
+        vital_status=_vital_status(patient, index),
         patient_key=index.key(patient) if patient else "",
         identifiers=tuple(_identifier(i) for i in w.as_list(patient.get("identifier"))),
     )
@@ -329,12 +325,21 @@ def _identifier(value: object) -> str:
     return f"{number} ({system})" if number and system else number
 
 
-def _vital_status(patient: Resource) -> str:
+def _vital_status(patient: Resource, index: ResourceIndex) -> str:
+    """Patient.deceased[x]; without it, an observation that says the patient was alive (a
+    case report states that only as of its writing, not as a current fact)."""
     suffix, value = w.choice(patient, "deceased")
     if suffix == "Boolean":
         return "deceased" if value is True else "alive (as last recorded)"
     if suffix == "DateTime":
         return f"deceased {w.date(value)}"
+    for observation in index.of_type("Observation"):
+        name = w.concept(observation.get("code"))
+        if "alive" in name.lower():
+            amount = w.quantity(observation.get("valueQuantity"))
+            return f"not recorded as a current fact; the record states: {name}" + (
+                f" ({amount})" if amount else ""
+            )
     return "not recorded"
 
 

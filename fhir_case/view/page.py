@@ -41,7 +41,8 @@ LEGEND = (
     ("computed", "key-computed", "computed cycle (hatched: dosing days)"),
     ("course", "key-course", "treatment plan"),
     ("faded", "key-faded", "start not stated"),
-    ("ongoing", "key-ongoing", "open-ended course"),
+    ("ongoing", "key-ongoing", "open-ended course (active)"),
+    ("end-unknown", "key-end-unknown", "end not stated"),
     ("flag", "key-flag", "data-quality flag"),
 )
 

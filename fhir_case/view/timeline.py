@@ -25,7 +25,7 @@ from fhir_case.view.schedule import Cycle
 
 WIDTH = 960
 LABEL_WIDTH = 228
-PLOT_RIGHT = WIDTH - 76  # room for "▸ ongoing" after an open-ended course
+PLOT_RIGHT = WIDTH - 120  # room for "▸ end not stated" after a course without an end
 TOP = 46
 LINE = 20  # one line of text in a lane
 PAD = 6  # above and below a lane's content
@@ -46,6 +46,7 @@ class TreatmentLane:
     label: str
     cycles: tuple[Cycle, ...]
     ongoing: bool
+    active: bool  # every request of the lane says it is active (so "ongoing" is stated)
     keys: tuple[str, ...]
     basis: str
 
@@ -69,6 +70,7 @@ def treatment_lanes(medications: Sequence[Medication]) -> list[TreatmentLane]:
             label=" + ".join(m.name.split(" (")[0] for m in group),
             cycles=cycles,
             ongoing=any(m.schedule.ongoing for m in group),
+            active=all(m.status == "active" for m in group),
             keys=tuple(m.key for m in group),
             basis=group[0].schedule.basis,
         )
@@ -324,21 +326,28 @@ def _treatment_lane(
             )
     end = scale.x(lane.cycles[-1].end)
     if lane.ongoing:
-        marks.add("ongoing")
-        out.append(_ongoing(end, y))
+        out.append(_open_end(end, y, lane.active, marks))
     # The caption belongs next to the cycles it explains: from the first, or ending at the edge.
     caption = OPEN_ENDED if lane.ongoing else COMPUTED
     out.append(_caption(caption, scale.x(lane.cycles[0].start), y + LINE))
     return out, PAD + 2 * LINE + PAD
 
 
-def _ongoing(x: float, y: float) -> Markup:
-    """ "▸ ongoing" after a course that has no end."""
+def _open_end(x: float, y: float, active: bool, marks: set[str]) -> Markup:
+    """After a course that has no end: "▸ ongoing" where its status says it is active, else
+    "▸ end not stated" (an unknown status does not make a course ongoing)."""
+    if active:
+        kind, words = "ongoing", "ongoing"
+        title = "open-ended: active, continues beyond the last date in the record"
+    else:
+        kind, words = "end-unknown", "end not stated"
+        title = "the record gives no end, and no status that says it continues"
+    marks.add(kind)
     return el(
         "text",
-        el("title", "open-ended: continues beyond the last date in the record"),
-        "▸ ongoing",
-        attrs=[("x", x + 4), ("y", y + 4.5), ("class", "mark ongoing")],
+        el("title", title),
+        f"▸ {words}",
+        attrs=[("x", x + 4), ("y", y + 4.5), ("class", f"mark {kind}")],
     )
 
 
@@ -361,8 +370,8 @@ def drawn_courses(case: CaseView) -> list[Course]:
 def _course_lane(
     scale: Scale, course: Course, last: dt.date, flagged: bool, marks: set[str]
 ) -> tuple[list[Markup], float]:
-    """A plan as a band: faded where its start is not stated, "▸ ongoing" when it has no end;
-    under it, its period as the record says it and the orders it holds."""
+    """A plan as a band: faded where its start is not stated, with an open end when it has no
+    end; under it, its period as the record says it and the orders it holds."""
     y = PAD + LINE / 2
     x0 = scale.x(course.start) if course.start else scale.x(scale.first)
     x1 = scale.x(course.end or last)
@@ -400,9 +409,8 @@ def _course_lane(
             ],
         )
     )
-    if course.open_ended:
-        marks.add("ongoing")
-        out.append(_ongoing(x1, y))
+    if course.end is None:
+        out.append(_open_end(x1, y, course.status == "active", marks))
     lines = [course.when.words]
     if course.member_names:
         lines.append("orders: " + ", ".join(course.member_names))

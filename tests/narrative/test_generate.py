@@ -331,4 +331,18 @@ def test_a_condition_never_reads_as_if_its_site_were_confirmed(bundle_file: Path
         if status == "confirmed":
             assert "; diagnosis confirmed" in headline, headline
     primary = next(c for c in conditions if "primary-cancer" in json.dumps(c.get("meta")))
-    assert "diagnosis confirmed; body site: Primary site uncertain" in primary["text"]["div"]
+    assert "diagnosis confirmed; body site: Primary site not identified" in primary["text"]["div"]
+
+
+@pytest.mark.parametrize("bundle_file", CASE_BUNDLES, ids=lambda p: p.name)
+def test_orders_name_no_inferred_requester_and_quote_only_the_article(bundle_file: Path) -> None:
+    """Review 9: the requester is shown as not stated; the recorder's dosage text is labelled,
+    not quoted as if it were the article's."""
+    bundle = json.loads(bundle_file.read_text(encoding="utf-8"))
+    orders = [e["resource"] for e in bundle["entry"]]
+    orders = [r for r in orders if r["resourceType"] == "MedicationRequest"]
+    assert len(orders) == 5
+    for order in orders:
+        div = order["text"]["div"]
+        assert "<th>Requester</th><td>not stated</td>" in div
+        assert "as written" not in div and "(dosage text: " in div

@@ -88,9 +88,10 @@ def test_schedules_read_like_prescriptions() -> None:
     )
 
 
-def test_the_dosage_text_follows_as_written() -> None:
+def test_the_dosage_text_follows_labelled_and_unquoted() -> None:
+    # the recorder's Dosage.text is not the source's words: no quotation marks (review 9, K9)
     text = prescription({"doseQuantity": ucum(1, "mg")}, {}, text="1 mg at night")
-    assert text == "unspecified medication: 1 mg (as written: “1 mg at night”)"
+    assert text == "unspecified medication: 1 mg (dosage text: 1 mg at night)"
 
 
 def test_a_reference_is_named_by_its_display_never_by_a_machine_key() -> None:

@@ -230,14 +230,40 @@ def test_the_derived_and_absent_dates_the_issue_names_are_marked() -> None:
         (by_key["low-back-pain"], "onsetDateTime"),
         (by_key["left-limb-pain"], "onsetDateTime"),
         (by_key["ct-lumbar-end-of-chemo"], "performedDateTime"),
+        (by_key["ct-chest-end-of-chemo"], "performedDateTime"),
+        (by_key["chest-ct-end-of-chemo-finding"], "effectiveDateTime"),
         (by_key["disease-status-2023-10-18"], "effectiveDateTime"),
     ]
     for resource, key in derived:
         assert DateElement(resource, resource, key, "").marks(RELATIVE_DATE), key
     anlotinib = by_key["anlotinib"]["dosageInstruction"][0]["timing"]["repeat"]["boundsPeriod"]
     assert "start" not in anlotinib and DateElement({}, anlotinib, "start", "").marks(DAR)
-    denosumab = by_key["denosumab"]["dosageInstruction"][0]["timing"]["repeat"]
-    assert "boundsPeriod" not in denosumab  # no start, stop or restart is invented
+    denosumab = by_key["denosumab"]["dosageInstruction"][0]["timing"]["repeat"]["boundsPeriod"]
+    # no start, stop or restart is invented: the start is absent, and there is no end
+    assert denosumab == {"_start": {"extension": [{"url": DAR, "valueCode": "unknown"}]}}
+    # the lung CT's date is derived, so the refuted lung metastasis claims no asserted date
+    assert "extension" not in by_key["lung-metastasis"]
+
+
+def test_every_absent_period_start_carries_a_data_absent_reason() -> None:
+    """A Period whose start is not given says so on the element (review 9, K5)."""
+    (bundle,) = [b for n, b in shipped_case().bundles.items() if n.endswith("collection.json")]
+    periods = []
+
+    def walk(data: object) -> None:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if key in {"period", "performedPeriod", "boundsPeriod"} and isinstance(value, dict):
+                    periods.append(value)
+                walk(value)
+        elif isinstance(data, list):
+            for item in data:
+                walk(item)
+
+    walk([e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] != "Composition"])
+    assert len(periods) >= 8
+    for period in periods:
+        assert "start" in period or DateElement({}, period, "start", "").marks(DAR), period
 
 
 def test_absent_and_derived_dates_are_found_by_the_walk() -> None:

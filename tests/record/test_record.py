@@ -75,7 +75,7 @@ def test_resource_counts() -> None:
     assert counts == {
         "Organization": 2, "Patient": 1, "Encounter": 1, "Condition": 9, "BodyStructure": 5,
         "Procedure": 14, "Observation": 33, "DiagnosticReport": 2, "MedicationRequest": 5,
-        "RequestGroup": 1, "ServiceRequest": 2, "CarePlan": 2, "DetectedIssue": 8,
+        "RequestGroup": 1, "ServiceRequest": 2, "CarePlan": 2, "DetectedIssue": 9,
         "Provenance": 1,
     }  # fmt: skip
 
@@ -96,7 +96,8 @@ def test_every_code_outside_hl7_systems_is_in_the_register_with_its_display() ->
 def test_patient() -> None:
     (patient,) = of_type("Patient")
     assert patient["gender"] == "female"
-    assert patient["deceasedBoolean"] is False
+    # alive only as of the article: the dated statement is its own observation (review 9, K8)
+    assert not any(key.startswith("deceased") for key in patient)
     assert patient["meta"]["profile"] == [
         "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-cancer-patient"
     ]
@@ -123,6 +124,19 @@ def test_primary_cancer() -> None:
     assert histology[0]["valueCodeableConcept"]["coding"][0]["code"] == "9540/3"
     assert mpnst["bodySite"][0]["coding"][0]["code"] == "C80.9"  # unknown primary site
     assert any("primary lesion remains challenging" in n["text"] for n in mpnst["note"])
+    assert mpnst["bodySite"][0]["text"].startswith("Primary site not identified")
+    assert any("does not assert a peripheral-nerve primary" in n["text"] for n in mpnst["note"])
+
+
+def test_the_primary_site_flag_implicates_every_part_of_the_site_question() -> None:
+    flag = by_key("flag-primary-site")
+    implicated = {ref["reference"] for ref in flag["implicated"]}
+    keys = ("mpnst", "metastasis-l4", "metastasis-t4", "metastasis-rib", "metastasis-ilium",
+            "tumor-axilla", "pathology-axilla-result")  # fmt: skip
+    assert implicated == {url_of(key) for key in keys}
+    for key in ("metastasis-l4", "metastasis-t4", "metastasis-rib", "metastasis-ilium"):
+        notes = " ".join(n["text"] for n in by_key(key)["note"])
+        assert "the primary origin of the malignant tumor from bone" in notes, key
 
 
 @pytest.mark.parametrize(
@@ -232,7 +246,9 @@ def test_chemotherapy_dosage_is_structured_without_a_planned_count() -> None:
     }  # fmt: skip
     # six cycles were completed, not planned: no count; the end is stated
     assert dosage["timing"]["repeat"] == {
-        "boundsPeriod": {"end": "2023-10-18"}, "frequency": 1, "period": 21, "periodUnit": "d",
+        "boundsPeriod": {"_start": {"extension": [{"url": DAR, "valueCode": "unknown"}]},
+                         "end": "2023-10-18"},
+        "frequency": 1, "period": 21, "periodUnit": "d",
     }  # fmt: skip
     assert "route" not in dosage  # not stated in the source
     assert cisplatin["status"] == "completed"
@@ -249,10 +265,49 @@ def test_cancer_related_orders_state_their_intent_as_unknown() -> None:
         }
 
 
-def test_an_inferred_requester_is_marked() -> None:
-    for request in of_type("MedicationRequest"):
-        assert request["requester"]["reference"] == url_of("hospital")
-        assert request["note"][0]["text"].startswith("Requester inferred:")
+def test_the_unnamed_requester_is_absent_not_inferred() -> None:
+    requests = of_type("MedicationRequest")
+    assert len(requests) == 5
+    for request in requests:
+        assert request["requester"] == {"extension": [{"url": DAR, "valueCode": "unknown"}]}
+        assert not any("Requester" in note["text"] for note in request["note"])
+
+
+def test_no_order_or_plan_reads_day_1_or_a_best_response() -> None:
+    text = json.dumps([r for r in resources() if r["resourceType"] != "Provenance"])
+    assert "day 1 " not in text.lower() and "day 1," not in text.lower()
+    assert "best response" not in text.lower()
+    for key in ("cisplatin", "pld"):
+        assert (
+            "single-day dose (×1 day), once every 21 days"
+            in (by_key(key)["dosageInstruction"][0]["text"])
+        )
+    description = by_key("regimen-chemotherapy")["description"]
+    assert "response on completion (RECIST 1.1" in description
+
+
+def test_pld_names_its_liposomal_formulation_first() -> None:
+    pld = by_key("pld")["medicationCodeableConcept"]
+    assert pld["text"].startswith("pegylated liposomal doxorubicin")
+    assert [c["code"] for c in pld["coding"]] == ["3639", "80168379AG"]  # not 1790099
+    assert any(
+        note["text"].startswith("Coded at ingredient level (doxorubicin)")
+        for note in by_key("pld")["note"]
+    )
+
+
+def test_anlotinib_status_is_unknown_and_its_rationale_is_flagged() -> None:
+    for key in ("anlotinib", "anlotinib/cycles", "regimen-after-chemotherapy"):
+        assert by_key(key)["status"] == "unknown", key
+    notes = " ".join(n["text"] for n in by_key("anlotinib")["note"])
+    assert "the end of the chemotherapy plus anlotinib regimen" in notes
+    assert by_key("denosumab")["status"] == "active"  # "was continued"
+    flag = by_key("flag-anlotinib-rationale")
+    implicated = {ref["reference"] for ref in flag["implicated"]}
+    assert implicated == {
+        url_of(k) for k in ("anlotinib", "anlotinib/cycles", "regimen-after-chemotherapy")
+    }
+    assert "enhance chemotherapy sensitization" in flag["detail"]
 
 
 def test_denosumab_is_one_course_with_no_invented_start_stop_or_restart() -> None:
@@ -264,18 +319,27 @@ def test_denosumab_is_one_course_with_no_invented_start_stop_or_restart() -> Non
     assert denosumab["status"] == "active"
     dosage = denosumab["dosageInstruction"][0]
     assert dosage["route"]["coding"][0]["code"] == "34206005"
-    assert dosage["timing"]["repeat"] == {"frequency": 1, "period": 4, "periodUnit": "wk"}
+    assert dosage["timing"]["repeat"] == {
+        "boundsPeriod": {"_start": {"extension": [{"url": DAR, "valueCode": "unknown"}]}},
+        "frequency": 1, "period": 4, "periodUnit": "wk",
+    }  # fmt: skip
     assert "priorPrescription" not in denosumab
     based_on = {ref["reference"] for ref in denosumab["basedOn"]}
     assert based_on == {url_of("regimen-chemotherapy"), url_of("regimen-after-chemotherapy")}
     notes = " ".join(note["text"] for note in denosumab["note"])
     assert "adjunctively administered" in notes and "was continued" in notes
+    assert "(FREEDOM) trial" in notes
 
 
 def test_anlotinib_is_12_mg_once_a_day_on_days_1_to_14_of_21_day_cycles() -> None:
     anlotinib = by_key("anlotinib")
-    assert "coding" not in anlotinib["medicationCodeableConcept"]  # no code is invented
+    # no code is invented, and the name is the article's
+    assert anlotinib["medicationCodeableConcept"] == {"text": "anlotinib"}
     dosage = anlotinib["dosageInstruction"][0]
+    # the order on its own does not read as continuous daily dosing
+    assert dosage["additionalInstruction"] == [
+        {"text": "Days 1–14 of each 21-day cycle, then 7 days off"}
+    ]
     assert dosage["doseAndRate"] == [
         {"doseQuantity": {
             "value": 12, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}}
@@ -301,8 +365,10 @@ def test_anlotinib_is_12_mg_once_a_day_on_days_1_to_14_of_21_day_cycles() -> Non
 
 def test_the_treatment_phases_and_the_reason_for_the_change_are_data() -> None:
     first, second = by_key("regimen-chemotherapy"), by_key("regimen-after-chemotherapy")
-    assert (first["status"], second["status"]) == ("completed", "active")
-    assert first["period"] == {"end": "2023-10-18"}
+    assert (first["status"], second["status"]) == ("completed", "unknown")
+    assert first["period"] == {
+        "_start": {"extension": [{"url": DAR, "valueCode": "unknown"}]}, "end": "2023-10-18"
+    }  # fmt: skip
     activities = {a["reference"]["reference"] for a in first["activity"]}
     assert activities == {url_of(k) for k in ("cisplatin", "pld", "denosumab", "vitamin-d3")}
     activities = {a["reference"]["reference"] for a in second["activity"]}
@@ -319,7 +385,10 @@ def test_the_treatment_phases_and_the_reason_for_the_change_are_data() -> None:
     # the authors' reasons are quoted
     reasons = " ".join(note["text"] for note in first["note"])
     assert "osteosarcoma" in reasons and "ifosfamide" in reasons
-    assert "post-cessation of intensive chemotherapy" in " ".join(n["text"] for n in second["note"])
+    second_notes = " ".join(n["text"] for n in second["note"])
+    assert "post-cessation of intensive chemotherapy" in second_notes
+    # the stable disease is supporting information, not the stated reason for the change
+    assert "revealed stable disease" not in second_notes
     for key in ("cisplatin", "pld", "vitamin-d3"):
         assert by_key(key)["basedOn"] == [{"reference": url_of("regimen-chemotherapy"),
                                            "display": first["title"]}]  # fmt: skip
@@ -456,5 +525,21 @@ def test_nothing_is_invented_for_silent_facts() -> None:
     assert "birthDate" not in text
     assert "stage" not in {key for r in of_type("Condition") for key in r}
     chemo = by_text("Procedure", "367336001")
-    assert chemo["performedPeriod"] == {"end": "2023-10-18"}
+    assert chemo["performedPeriod"] == {
+        "_start": {"extension": [{"url": DAR, "valueCode": "unknown"}]}, "end": "2023-10-18"
+    }  # fmt: skip
+    assert "denosumab" not in chemo["code"]["text"]  # denosumab is not chemotherapy
     assert "performedString" not in json.dumps(resources())
+
+
+def test_values_use_the_article_words_and_notes_plain_coding_language() -> None:
+    """Review 9: X5, X6 (values as written), N3 (no tooling talk), N10 (vitamin D3 flag)."""
+    assert "high T2 pressure lipid images" in by_key("mri-l4-finding")["valueString"]
+    assert by_key("axilla-mass-palpation")["valueString"].startswith(
+        "Soft masses approximately 5 cm × 3 cm in depth"
+    )
+    notes = [n["text"] for r in resources() for n in r.get("note", ())]
+    for words in ("the register", "verified code", " here:", "unverified"):
+        assert not any(words in note for note in notes), words
+    assert by_key("flag-vitamin-d3-dose")["severity"] == "high"
+    assert any("data-quality flag" in n["text"] for n in by_key("vitamin-d3")["note"])

@@ -16,7 +16,8 @@ from fhir_case.document import make_document
 from fhir_case.narrative.dating import DATA_ABSENT_REASON as DAR
 from fhir_case.narrative.dating import RELATIVE_DATE as RELATIVE
 from fhir_case.view import render_case_view
-from fhir_case.view.case import Origin
+from fhir_case.view.case import Origin, read_header
+from fhir_case.view.index import ResourceIndex
 from fhir_case.view.timeline import COMPUTED, OPEN_ENDED
 from tests.derived import with_derived_dates
 from tests.plain_words import findings, texts
@@ -248,8 +249,8 @@ def test_computed_cycles_are_drawn_apart_with_a_caption_beside_them(
             [COMPUTED],
             [OPEN_ENDED],
         ), lane.get("data-lane")
-        ongoing = "▸ ongoing" in text_of(lane)
-        assert ongoing == ([text_of(t) for t in captions] == [OPEN_ENDED])
+        open_end = "▸ ongoing" in text_of(lane) or "▸ end not stated" in text_of(lane)
+        assert open_end == ([text_of(t) for t in captions] == [OPEN_ENDED])
 
 
 def test_the_legend_shows_only_the_marks_that_appear(
@@ -270,7 +271,7 @@ def test_the_legend_shows_only_the_marks_that_appear(
         if any(e.tag == f"{SVG}circle" and "derived" not in e.get("class", "") for e in drawn):
             marks.add("event")
         marks |= {m for m in ("derived", "status", "computed") if m in classes}
-        marks |= {"ongoing"} if "ongoing" in classes else set()
+        marks |= {m for m in ("ongoing", "end-unknown") if m in classes}
         marks |= {"course"} if "course" in classes else set()
         marks |= {"faded"} if "fade" in classes else set()
         marks |= {"flag"} if "flagged" in classes else set()
@@ -422,6 +423,23 @@ def with_treatment_plans(bundle: dict[str, Any]) -> dict[str, Any]:
     return bundle
 
 
+def test_a_plan_without_an_end_is_ongoing_only_when_its_status_says_active(
+    oncology_bundle: dict[str, Any],
+) -> None:
+    bundle = with_treatment_plans(oncology_bundle)
+    after = next(e["resource"] for e in bundle["entry"] if e["fullUrl"] == "urn:uuid:plan-2")
+    for status, words, not_words in (
+        ("active", "▸ ongoing", "▸ end not stated"),
+        ("unknown", "▸ end not stated", "▸ ongoing"),
+    ):
+        after["status"] = status
+        root = page_tree(render_case_view(bundle))
+        lane = next(g for g in root.iter(f"{SVG}g") if g.get("data-lane") == after["title"])
+        assert words in text_of(lane) and not_words not in text_of(lane)
+        legend = text_of(next(p for p in root.iter("p") if p.get("class") == "legend"))
+        assert ("end not stated" in legend) == (status == "unknown")
+
+
 def test_treatment_plans_are_spans_faded_where_their_start_is_not_stated(
     oncology_bundle: dict[str, Any],
 ) -> None:
@@ -451,3 +469,12 @@ def test_treatment_plans_are_spans_faded_where_their_start_is_not_stated(
     assert sum(k.startswith("MedicationRequest/") for k in members) == 3
     legend = text_of(next(p for p in root.iter("p") if p.get("class") == "legend"))
     assert "treatment plan" in legend and "start not stated" in legend
+
+
+def test_vital_status_is_alive_only_as_of_the_article(case_bundle: dict[str, Any]) -> None:
+    """Review 9, K8: the record asserts no current vital status; the header shows the dated
+    statement of the article instead of "alive"."""
+    header = read_header(ResourceIndex.from_bundle(case_bundle))
+    assert header.vital_status.startswith("not recorded as a current fact; the record states:")
+    assert "alive at the time of the report" in header.vital_status
+    assert "10 mo" in header.vital_status
