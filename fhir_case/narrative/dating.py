@@ -307,3 +307,12 @@ def _read(
         return Dating(w.scalar(value) or "date not stated", "absent", derived, None)
     words = w.typed_value(suffix, value)
     return Dating(words, certainty, derived, None) if words else NOT_RECORDED
+
+
+def action_when(action: object, timing: object, resolve: Resolve | None = None) -> str:
+    """When a RequestGroup action happens, with the bounds of the cycle it follows as the
+    record knows them: ``on days 1–14 of each 21-day cycle, start not stated; after …``."""
+    bounds = w.as_dict(w.as_dict(timing).get("repeat")).get("boundsPeriod")
+    return w.joined(
+        (w.action_timing(action, timing), period_words(bounds, resolve, open_end="")[0])
+    )

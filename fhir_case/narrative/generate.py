@@ -18,6 +18,7 @@ from fhir_case.narrative.dating import (
     Dating,
     Resolve,
     absent_reason,
+    action_when,
     dating,
     period_words,
 )
@@ -363,7 +364,7 @@ def request_group_summary(resource: w.JsonDict, names: Names) -> Summary:
         w.joined(
             (
                 names.reference(action.get("resource")) if action.get("resource") else "",
-                w.action_timing(action, timing),
+                action_when(action, timing, names.resolve),
             ),
             ": ",
         )

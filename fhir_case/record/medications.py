@@ -83,16 +83,21 @@ def medication_request(record: Record, fact: m.Medication) -> JSON:
 def _dosage(record: Record, fact: m.Medication) -> JSON:
     dosage: JSON = {"text": fact.instruction}
     if fact.cycle:
-        # The RequestGroup carries the cycle as data; the order alone must not read as
-        # continuous daily dosing.
-        off_days = fact.cycle.length - fact.cycle.last_day + fact.cycle.first_day - 1
+        # The order is the per-cycle action, safe to read alone: once daily for the days on,
+        # then the days off. The RequestGroup that references it repeats it every cycle and
+        # carries the course's bounds.
+        days_on = fact.cycle.last_day - fact.cycle.first_day + 1
+        off_days = fact.cycle.length - days_on
         dosage["additionalInstruction"] = [
             {
                 "text": f"Days {fact.cycle.first_day}–{fact.cycle.last_day} of each "
                 f"{fact.cycle.length}-day cycle, then {off_days} days off"
             }
         ]
-    dosage["timing"] = {"repeat": timing_repeat(record.period(fact.bounds), fact.timing)}
+        bounds = {"boundsDuration": quantity(m.Quantity(days_on, "d"))}
+        dosage["timing"] = {"repeat": bounds | timing_repeat(None, fact.timing)}
+    else:
+        dosage["timing"] = {"repeat": timing_repeat(record.period(fact.bounds), fact.timing)}
     if fact.route:
         dosage["route"] = concept((fact.route,), None)
     if fact.dose:
@@ -122,7 +127,11 @@ def cycle_group(record: Record, fact: m.Medication, cycle: m.Cycle) -> JSON:
                 f"One cycle every {cycle.length} days: {fact.text} on days "
                 f"{cycle.first_day} to {cycle.last_day}, then {off_days} days without"
             ),
-            "timingTiming": {"repeat": {"frequency": 1, "period": cycle.length, "periodUnit": "d"}},
+            "timingTiming": {
+                "repeat": timing_repeat(
+                    record.period(fact.bounds), m.Timing(1, cycle.length, "d", None, None, None)
+                )
+            },
             "action": [
                 {
                     "extension": [

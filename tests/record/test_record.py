@@ -331,7 +331,7 @@ def test_denosumab_is_one_course_with_no_invented_start_stop_or_restart() -> Non
     assert "(FREEDOM) trial" in notes
 
 
-def test_anlotinib_is_12_mg_once_a_day_on_days_1_to_14_of_21_day_cycles() -> None:
+def test_anlotinib_order_is_14_days_of_12_mg_repeated_by_21_day_cycles() -> None:
     anlotinib = by_key("anlotinib")
     # no code is invented, and the name is the article's
     assert anlotinib["medicationCodeableConcept"] == {"text": "anlotinib"}
@@ -344,19 +344,24 @@ def test_anlotinib_is_12_mg_once_a_day_on_days_1_to_14_of_21_day_cycles() -> Non
         {"doseQuantity": {
             "value": 12, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}}
     ]  # fmt: skip
-    repeat = dosage["timing"]["repeat"]
-    assert (repeat["frequency"], repeat["period"], repeat["periodUnit"]) == (1, 1, "d")
-    assert "duration" not in repeat
-    # the start is not stated: absent, and placed after the end of the chemotherapy
+    # the order alone is one cycle's dosing, safe to read alone: once daily for 14 days
+    # (review 10, E2), not open-ended daily dosing
+    assert dosage["timing"] == {"repeat": {
+        "boundsDuration": {
+            "value": 14, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"},
+        "frequency": 1, "period": 1, "periodUnit": "d"}}  # fmt: skip
+    assert "once daily for 14 days, then 7 days off; repeated every 21 days" in dosage["text"]
+    # the cycle: a RequestGroup action every 21 days whose sub-action is days 1-14
+    (cycle,) = of_type("RequestGroup")
+    (action,) = cycle["action"]
+    repeat = action["timingTiming"]["repeat"]
+    assert (repeat["frequency"], repeat["period"], repeat["periodUnit"]) == (1, 21, "d")
+    # the course's start is not stated: absent, and placed after the end of the chemotherapy
     start = repeat["boundsPeriod"]["_start"]["extension"]
     assert start[0] == {"url": DAR, "valueCode": "unknown"}
     parts = {part["url"]: part for part in start[1]["extension"]}
     assert parts["target"]["valueReference"]["reference"] == url_of("chemotherapy")
     assert parts["relationship"]["valueCode"] == "after-end"
-    # the cycle: a RequestGroup action every 21 days whose sub-action is days 1-14
-    (cycle,) = of_type("RequestGroup")
-    (action,) = cycle["action"]
-    assert action["timingTiming"]["repeat"] == {"frequency": 1, "period": 21, "periodUnit": "d"}
     (dose_days,) = action["action"]
     (days,) = extensions(dose_days, DAYS_OF_CYCLE)
     assert [day["valueInteger"] for day in days["extension"]] == list(range(1, 15))
