@@ -108,6 +108,11 @@ def item_name(resource: object) -> str:
         return w.concept(data.get("medicationCodeableConcept")) or "a medication order"
     if kind == "Patient":
         return "the patient"
+    if kind == "RequestGroup":  # named by the order it repeats: "anlotinib cycles (on days …)"
+        for action, timing in w.flat_actions(data.get("action")):
+            order = w.reference_name(action.get("resource"))
+            if order:
+                return f"{order} cycles ({w.action_timing(action, timing)})"
     for key in ("code", "name", "title", "description", "type"):
         element = data.get(key)
         words = w.scalar(element) if isinstance(element, str) else w.concepts(element)

@@ -30,6 +30,15 @@ def cycle_key(fact: m.Medication) -> str:
     return f"{fact.id}/{CYCLE_KEY}"
 
 
+def cycle_words(cycle: m.Cycle) -> str:
+    """``days 1–14 of each 21-day cycle, then 7 days off``."""
+    off_days = cycle.length - (cycle.last_day - cycle.first_day + 1)
+    return (
+        f"days {cycle.first_day}–{cycle.last_day} of each {cycle.length}-day cycle, "
+        f"then {off_days} days off"
+    )
+
+
 def medication_request(record: Record, fact: m.Medication) -> JSON:
     profile = (
         MCODE + "mcode-cancer-related-medication-request"
@@ -87,13 +96,8 @@ def _dosage(record: Record, fact: m.Medication) -> JSON:
         # then the days off. The RequestGroup that references it repeats it every cycle and
         # carries the course's bounds.
         days_on = fact.cycle.last_day - fact.cycle.first_day + 1
-        off_days = fact.cycle.length - days_on
-        dosage["additionalInstruction"] = [
-            {
-                "text": f"Days {fact.cycle.first_day}–{fact.cycle.last_day} of each "
-                f"{fact.cycle.length}-day cycle, then {off_days} days off"
-            }
-        ]
+        words = cycle_words(fact.cycle)
+        dosage["additionalInstruction"] = [{"text": words[0].upper() + words[1:]}]
         bounds = {"boundsDuration": quantity(m.Quantity(days_on, "d"))}
         dosage["timing"] = {"repeat": bounds | timing_repeat(None, fact.timing)}
     else:

@@ -548,3 +548,31 @@ def test_values_use_the_article_words_and_notes_plain_coding_language() -> None:
         assert not any(words in note for note in notes), words
     assert by_key("flag-vitamin-d3-dose")["severity"] == "high"
     assert any("data-quality flag" in n["text"] for n in by_key("vitamin-d3")["note"])
+
+
+def test_every_reference_display_is_a_readable_name_not_a_case_file_id() -> None:
+    """Review 10, m7: a reference names its target as people read it; a case-file id slug
+    ("ct-l4-size") is never a display, and the anlotinib cycles have a readable name."""
+
+    def references(node: object) -> list[JSON]:
+        if isinstance(node, dict):
+            found = [node] if "reference" in node and "display" in node else []
+            return found + [r for value in node.values() for r in references(value)]
+        if isinstance(node, list):
+            return [r for value in node for r in references(value)]
+        return []
+
+    keys = {i["value"]: r for r in resources() for i in r.get("identifier", ())}
+    displays = [ref["display"] for r in resources() for ref in references(r)]
+    assert len(displays) > 200
+    for display in displays:
+        if display in keys:  # only a medication named in the article's own word may match
+            named = keys[display].get("medicationCodeableConcept", {}).get("text")
+            assert named == display, display
+    flags = [ref["display"] for r in of_type("DetectedIssue") for ref in r["implicated"]]
+    for name in (
+        "Size of the L4 lesion on CT",
+        "Chief complaint",
+        "anlotinib cycles (days 1–14 of each 21-day cycle, then 7 days off)",
+    ):
+        assert name in flags  # fmt: skip

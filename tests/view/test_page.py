@@ -508,3 +508,6 @@ def test_labels_are_not_dressed_as_quotes_and_a_plans_period_is_the_plans(
     assert "(the plan's period, not this drug's own: start not stated; until 2023-10-18)" in row
     labels = [s for s in root.iter("span") if s.get("class") == "record-label"]
     assert {text_of(s) for s in labels} <= set(titles) and labels
+    # review 10, m7: the anlotinib RequestGroup is named, not "an item of the record"
+    assert "an item of the record" not in text
+    assert "anlotinib cycles (on days 1–14 of each 21-day cycle)" in text
