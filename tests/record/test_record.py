@@ -75,7 +75,7 @@ def test_resource_counts() -> None:
     assert counts == {
         "Organization": 2, "Patient": 1, "Encounter": 1, "Condition": 9, "BodyStructure": 5,
         "Procedure": 14, "Observation": 33, "DiagnosticReport": 2, "MedicationRequest": 5,
-        "RequestGroup": 1, "ServiceRequest": 2, "CarePlan": 2, "DetectedIssue": 9,
+        "RequestGroup": 1, "ServiceRequest": 2, "CarePlan": 2, "DetectedIssue": 10,
         "Provenance": 1,
     }  # fmt: skip
 
