@@ -31,8 +31,12 @@ from fhir_case.narrative import words as w
 __all__ = ["DATA_ABSENT_REASON", "RELATIVE_DATE", "Dating", "dating", "period_words"]
 # The elements that date what happened to the patient (not when something was recorded).
 CLINICAL_DATES = ("effective", "performed", "onset", "occurrence", "period")
-_DERIVED_NOTE = re.compile(r"^(?:approximate|derived|estimated|computed) date\b\W*", re.IGNORECASE)
-_ABSENT_NOTE = re.compile(r"^date not stated\b\W*", re.IGNORECASE)
+# The lead-in and its separator only: an opening quotation mark after it belongs to the reason.
+_SEPARATOR = r"[\s:;,.\-–—]*"
+_DERIVED_NOTE = re.compile(
+    r"^(?:approximate|derived|estimated|computed) date\b" + _SEPARATOR, re.IGNORECASE
+)
+_ABSENT_NOTE = re.compile(r"^date not stated\b" + _SEPARATOR, re.IGNORECASE)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 Certainty = Literal["stated", "derived", "absent"]
