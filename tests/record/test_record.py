@@ -576,3 +576,64 @@ def test_every_reference_display_is_a_readable_name_not_a_case_file_id() -> None
         "anlotinib cycles (days 1–14 of each 21-day cycle, then 7 days off)",
     ):
         assert name in flags  # fmt: skip
+
+
+def _note_text(resource: JSON) -> str:
+    return " ".join(n["text"] for n in resource.get("note", ()))
+
+
+def test_review_10_statuses_inferred_from_the_article_say_so() -> None:
+    """K1, K2: denosumab and the follow-up CTs stay active, with a note that the article says
+    "was continued" / "were advised" and not whether either holds at the time of the report."""
+    denosumab = by_key("denosumab")
+    assert denosumab["status"] == "active"
+    assert "“Denosumab (120 mg, subcutaneous injection, once every 4 weeks) was continued”" in (
+        _note_text(denosumab)
+    )
+    assert "whether it was still given at the time of the report is not stated" in (
+        _note_text(denosumab)
+    )
+    for key in ("follow-up-ct-chest", "follow-up-ct-lumbar"):
+        request = by_key(key)
+        assert request["status"] == "active"
+        text = _note_text(request)
+        assert (
+            "“Regular follow-up visits every 3 months for lung and lumbar CT scans were advised”"
+            in text
+        )
+        assert "still in force at the time of the report is not stated" in text
+
+
+def test_review_10_refractory_and_benefit_claims_are_flagged() -> None:
+    """X1: the abstract's "refractory MPNST" is a low-severity flag on the MPNST and the
+    chemotherapy plan; its benefit claim is quoted in the axillary-response flag."""
+    flag = by_key("flag-refractory")
+    assert flag["severity"] == "low"
+    assert {i["reference"] for i in flag["implicated"]} == {
+        url_of("mpnst"),
+        url_of("regimen-chemotherapy"),
+    }
+    assert "refractory MPNST" in flag["detail"] + _note_text(flag)
+    assert "first-line" in flag["detail"]
+    response = by_key("flag-axilla-response")
+    assert "“This regimen yielded noteworthy clinical benefits”" in response["detail"]
+
+
+def test_review_10_both_pains_keep_active_with_the_alleviation_note_and_full_quote() -> None:
+    """X2, m1: the limb pain has the alleviation note; neither pain quotes an elided complaint."""
+    for key in ("low-back-pain", "left-limb-pain"):
+        pain = by_key(key)
+        assert pain["clinicalStatus"]["coding"][0]["code"] == "active"
+        text = _note_text(pain)
+        assert "significant alleviation of pain symptoms compared to admission" in text
+        assert "“low back pain with left lower limb pain for 2 weeks”" in text
+        assert "…" not in json.dumps(pain, ensure_ascii=False)
+
+
+def test_review_10_histology_code_is_explained() -> None:
+    """E3 kept: 31206-6 is the code mCODE fixes; a note says why."""
+    result = by_key("pathology-axilla-result")
+    assert result["code"]["coding"][0]["code"] == "31206-6"
+    assert "mCODE STU4 histologic behavior and type profile fixes Observation.code" in (
+        _note_text(result)
+    )
