@@ -55,13 +55,18 @@ def extensions(element: JSON, url: str) -> list[JSON]:
     return [e for e in element.get("extension", ()) if e["url"] == url]
 
 
-def codings(data: object) -> list[JSON]:
+def elements_with(data: object, *keys: str) -> list[JSON]:
+    """Every object in ``data``, nested ones included, that has all of ``keys``."""
     if isinstance(data, dict):
-        found = [data] if "system" in data and "code" in data else []
-        return found + [c for value in data.values() for c in codings(value)]
+        found = [data] if all(key in data for key in keys) else []
+        return found + [c for value in data.values() for c in elements_with(value, *keys)]
     if isinstance(data, list):
-        return [c for item in data for c in codings(item)]
+        return [c for item in data for c in elements_with(item, *keys)]
     return []
+
+
+def codings(data: object) -> list[JSON]:
+    return elements_with(data, "system", "code")
 
 
 def test_every_resource_validates_against_the_official_r4_schema(shared_dir: Path) -> None:
@@ -554,16 +559,8 @@ def test_every_reference_display_is_a_readable_name_not_a_case_file_id() -> None
     """Review 10, m7: a reference names its target as people read it; a case-file id slug
     ("ct-l4-size") is never a display, and the anlotinib cycles have a readable name."""
 
-    def references(node: object) -> list[JSON]:
-        if isinstance(node, dict):
-            found = [node] if "reference" in node and "display" in node else []
-            return found + [r for value in node.values() for r in references(value)]
-        if isinstance(node, list):
-            return [r for value in node for r in references(value)]
-        return []
-
     keys = {i["value"]: r for r in resources() for i in r.get("identifier", ())}
-    displays = [ref["display"] for r in resources() for ref in references(r)]
+    displays = [ref["display"] for ref in elements_with(list(resources()), "reference", "display")]
     assert len(displays) > 200
     for display in displays:
         if display in keys:  # only a medication named in the article's own word may match
