@@ -301,6 +301,7 @@ class Plan:
     timing: Timing | None
     reasons: tuple[str, ...]
     quotes: tuple[str, ...]
+    notes: tuple[Note, ...] = ()
 
 
 @dataclass(frozen=True)

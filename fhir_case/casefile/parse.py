@@ -760,6 +760,7 @@ class CaseParser:
             timing=self._timing(value.get("timing")),
             reasons=self._refs(value.get("reason"), (*path, "reason"), "conditions"),
             quotes=self._quotes(value["quote"], (*path, "quote")),
+            notes=self._notes(value.get("notes"), (*path, "notes")),
         )
 
     def _care_plan(self, value: dict[str, Any], path: Path_) -> m.CarePlan:

@@ -31,8 +31,12 @@ from fhir_case.narrative import words as w
 __all__ = ["DATA_ABSENT_REASON", "RELATIVE_DATE", "Dating", "dating", "period_words"]
 # The elements that date what happened to the patient (not when something was recorded).
 CLINICAL_DATES = ("effective", "performed", "onset", "occurrence", "period")
-_DERIVED_NOTE = re.compile(r"^(?:approximate|derived|estimated|computed) date\b\W*", re.IGNORECASE)
-_ABSENT_NOTE = re.compile(r"^date not stated\b\W*", re.IGNORECASE)
+# The lead-in and its separator only: an opening quotation mark after it belongs to the reason.
+_SEPARATOR = r"[\s:;,.\-–—]*"
+_DERIVED_NOTE = re.compile(
+    r"^(?:approximate|derived|estimated|computed) date\b" + _SEPARATOR, re.IGNORECASE
+)
+_ABSENT_NOTE = re.compile(r"^date not stated\b" + _SEPARATOR, re.IGNORECASE)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 Certainty = Literal["stated", "derived", "absent"]
@@ -307,3 +311,12 @@ def _read(
         return Dating(w.scalar(value) or "date not stated", "absent", derived, None)
     words = w.typed_value(suffix, value)
     return Dating(words, certainty, derived, None) if words else NOT_RECORDED
+
+
+def action_when(action: object, timing: object, resolve: Resolve | None = None) -> str:
+    """When a RequestGroup action happens, with the bounds of the cycle it follows as the
+    record knows them: ``on days 1–14 of each 21-day cycle, start not stated; after …``."""
+    bounds = w.as_dict(w.as_dict(timing).get("repeat")).get("boundsPeriod")
+    return w.joined(
+        (w.action_timing(action, timing), period_words(bounds, resolve, open_end="")[0])
+    )

@@ -18,6 +18,7 @@ from fhir_case.narrative.dating import (
     Dating,
     Resolve,
     absent_reason,
+    action_when,
     dating,
     period_words,
 )
@@ -107,6 +108,11 @@ def item_name(resource: object) -> str:
         return w.concept(data.get("medicationCodeableConcept")) or "a medication order"
     if kind == "Patient":
         return "the patient"
+    if kind == "RequestGroup":  # named by the order it repeats: "anlotinib cycles (on days …)"
+        for action, timing in w.flat_actions(data.get("action")):
+            order = w.reference_name(action.get("resource"))
+            if order:
+                return f"{order} cycles ({w.action_timing(action, timing)})"
     for key in ("code", "name", "title", "description", "type"):
         element = data.get(key)
         words = w.scalar(element) if isinstance(element, str) else w.concepts(element)
@@ -363,7 +369,7 @@ def request_group_summary(resource: w.JsonDict, names: Names) -> Summary:
         w.joined(
             (
                 names.reference(action.get("resource")) if action.get("resource") else "",
-                w.action_timing(action, timing),
+                action_when(action, timing, names.resolve),
             ),
             ": ",
         )

@@ -8,7 +8,7 @@ from fhir_case.narrative import narrative_for
 from fhir_case.record.common import JSON, Record
 from fhir_case.record.conditions import condition, tumor
 from fhir_case.record.ids import full_url
-from fhir_case.record.medications import cycle_group, cycle_key, medication_request
+from fhir_case.record.medications import cycle_group, cycle_key, cycle_words, medication_request
 from fhir_case.record.observations import age, observation
 from fhir_case.record.parties import encounter, organization, patient
 from fhir_case.record.procedures import care_plan, plan, procedure, report
@@ -24,7 +24,9 @@ def build_resource_dicts(case: Case) -> list[JSON]:
     record = Record(case)
     for item in case.medications:
         if item.cycle is not None:
-            record.add(cycle_key(item), "RequestGroup", f"{item.text}: cycles")
+            record.add(
+                cycle_key(item), "RequestGroup", f"{item.text} cycles ({cycle_words(item.cycle)})"
+            )
     resources: list[JSON] = [organization(record, org) for org in case.organizations]
     resources.append(patient(record, case.patient))
     resources += [encounter(record, item) for item in case.encounters]

@@ -30,6 +30,15 @@ def cycle_key(fact: m.Medication) -> str:
     return f"{fact.id}/{CYCLE_KEY}"
 
 
+def cycle_words(cycle: m.Cycle) -> str:
+    """``days 1–14 of each 21-day cycle, then 7 days off``."""
+    off_days = cycle.length - (cycle.last_day - cycle.first_day + 1)
+    return (
+        f"days {cycle.first_day}–{cycle.last_day} of each {cycle.length}-day cycle, "
+        f"then {off_days} days off"
+    )
+
+
 def medication_request(record: Record, fact: m.Medication) -> JSON:
     profile = (
         MCODE + "mcode-cancer-related-medication-request"
@@ -83,16 +92,16 @@ def medication_request(record: Record, fact: m.Medication) -> JSON:
 def _dosage(record: Record, fact: m.Medication) -> JSON:
     dosage: JSON = {"text": fact.instruction}
     if fact.cycle:
-        # The RequestGroup carries the cycle as data; the order alone must not read as
-        # continuous daily dosing.
-        off_days = fact.cycle.length - fact.cycle.last_day + fact.cycle.first_day - 1
-        dosage["additionalInstruction"] = [
-            {
-                "text": f"Days {fact.cycle.first_day}–{fact.cycle.last_day} of each "
-                f"{fact.cycle.length}-day cycle, then {off_days} days off"
-            }
-        ]
-    dosage["timing"] = {"repeat": timing_repeat(record.period(fact.bounds), fact.timing)}
+        # The order is the per-cycle action, safe to read alone: once daily for the days on,
+        # then the days off. The RequestGroup that references it repeats it every cycle and
+        # carries the course's bounds.
+        days_on = fact.cycle.last_day - fact.cycle.first_day + 1
+        words = cycle_words(fact.cycle)
+        dosage["additionalInstruction"] = [{"text": words[0].upper() + words[1:]}]
+        bounds = {"boundsDuration": quantity(m.Quantity(days_on, "d"))}
+        dosage["timing"] = {"repeat": bounds | timing_repeat(None, fact.timing)}
+    else:
+        dosage["timing"] = {"repeat": timing_repeat(record.period(fact.bounds), fact.timing)}
     if fact.route:
         dosage["route"] = concept((fact.route,), None)
     if fact.dose:
@@ -122,7 +131,11 @@ def cycle_group(record: Record, fact: m.Medication, cycle: m.Cycle) -> JSON:
                 f"One cycle every {cycle.length} days: {fact.text} on days "
                 f"{cycle.first_day} to {cycle.last_day}, then {off_days} days without"
             ),
-            "timingTiming": {"repeat": {"frequency": 1, "period": cycle.length, "periodUnit": "d"}},
+            "timingTiming": {
+                "repeat": timing_repeat(
+                    record.period(fact.bounds), m.Timing(1, cycle.length, "d", None, None, None)
+                )
+            },
             "action": [
                 {
                     "extension": [

@@ -77,7 +77,7 @@ def plan(record: Record, fact: m.Plan) -> JSON:
         resource["occurrenceTiming"] = {"repeat": timing_repeat(None, fact.timing)}
     if fact.reasons:
         resource["reasonReference"] = record.refs(fact.reasons)
-    resource["note"] = notes((), fact.quotes)
+    resource["note"] = notes(fact.notes, fact.quotes)
     return resource
 
 

@@ -21,6 +21,7 @@ from fhir_case.narrative.dating import (
     NOT_RECORDED,
     Dating,
     Resolve,
+    action_when,
     dating,
     parse_date,
     period_words,
@@ -662,9 +663,9 @@ def read_medication(
     dosage = w.as_dict(next(iter(w.as_list(request.get("dosageInstruction"))), None))
     timing = w.as_dict(dosage.get("timing"))
     repeat = w.as_dict(timing.get("repeat"))
-    rhythm = w.timing(
-        {**timing, "repeat": {k: v for k, v in repeat.items() if k != "boundsPeriod"}}
-    )
+    # the cycle, when a RequestGroup gives one, says the days on and the course's bounds
+    said = {"boundsPeriod", "boundsDuration"} if cycle else {"boundsPeriod"}
+    rhythm = w.timing({**timing, "repeat": {k: v for k, v in repeat.items() if k not in said}})
     bounds = period_words(repeat.get("boundsPeriod"), resolve, open_end="")[0]
     medication = w.concept(request.get("medicationCodeableConcept")) or w.reference(
         request.get("medicationReference")
@@ -685,12 +686,13 @@ def read_medication(
 
 
 def cycles_by_order(index: ResourceIndex) -> dict[str, str]:
-    """The cycle each order follows, from the RequestGroup actions that name it."""
+    """The cycle each order follows, from the RequestGroup actions that name it, with the
+    course's bounds where the cycle carries them (an order that is one cycle's dosing)."""
     cycles: dict[str, str] = {}
     for group in sorted(index.of_type("RequestGroup"), key=index.key):
         for action, timing in w.flat_actions(group.get("action")):
             target = index.resolve(action.get("resource"))
-            words = w.action_timing(action, timing)
+            words = action_when(action, timing, index.resolve)
             if target is not None and words:
                 cycles[index.key(target)] = words
     return cycles

@@ -404,7 +404,9 @@ def _timeline_note(marks: set[str]) -> str:
             "the record does not state."
         )
     if "derived" in marks:
-        notes.append("A hollow mark and “about” mean a date derived from another one.")
+        notes.append(
+            "A hollow mark, and the word about before a date, mean a date derived from another one."
+        )
     notes.append("Hover a mark for details.")
     return " ".join(notes)
 
@@ -517,18 +519,32 @@ def _findings(case: CaseView) -> Markup | None:
     return _section("findings", "Findings", *parts)
 
 
-def _course(case: CaseView, medication: Medication) -> str:
-    """Where the order is on the timeline: its computed cycles, the plans that hold it, or
-    why it is not there."""
+def _course(case: CaseView, medication: Medication) -> Markup:
+    """Where the order is on the timeline: its computed cycles, the plans that hold it (with
+    the plan's period, said to be the plan's and not the drug's own), or why it is not there.
+    A plan's title is the record's label, set apart from the article's quoted words."""
     cycles = medication.schedule.cycles
     if medication.schedule.ongoing and cycles:
-        return f"from {cycles[0].start.isoformat()}, open-ended (computed)"
+        return _dates_kept_whole(f"from {cycles[0].start.isoformat()}, open-ended (computed)")
     if len(cycles) > 1:
-        return f"{len(cycles)} cycles, {cycles[0].start} to {cycles[-1].end} (computed)"
+        return _dates_kept_whole(
+            f"{len(cycles)} cycles, {cycles[0].start} to {cycles[-1].end} (computed)"
+        )
     plans = [c for c in drawn_courses(case) if medication.key in c.members]
     if plans:
-        return "; ".join(f"in “{c.title}”: {c.when.words}" for c in plans)
-    return f"not on the timeline: {medication.schedule.basis}"
+        return join(
+            part
+            for index, c in enumerate(plans)
+            for part in (
+                "; " if index else None,
+                "part of the plan ",
+                el("span", c.title, attrs=[("class", "record-label")]),
+                " (the plan's period, not this drug's own: ",
+                _dates_kept_whole(c.when.words),
+                ")",
+            )
+        )
+    return _dates_kept_whole(f"not on the timeline: {medication.schedule.basis}")
 
 
 def _medications(case: CaseView) -> Markup:
@@ -543,7 +559,7 @@ def _medications(case: CaseView) -> Markup:
                 el("td", m.dose),
                 el("td", m.route),
                 el("td", _dates_kept_whole(m.timing)),
-                el("td", _dates_kept_whole(_course(case, m))),
+                el("td", _course(case, m)),
                 el("td", el("span", m.status, attrs=[("class", f"badge st-{m.status}")])),
             ],
             m.notes,

@@ -176,3 +176,32 @@ def test_an_absent_start_after_another_event_reads_start_not_stated_after_its_da
         dt.date(2023, 10, 18),
         False,
     )
+
+
+@pytest.mark.parametrize(
+    ("note", "reason"),
+    [
+        (
+            "Date not stated: “presently”, at the time of writing.",
+            "“presently”, at the time of writing",
+        ),
+        ("Date not stated — after the biopsy.", "after the biopsy"),
+    ],
+)
+def test_an_absence_reason_keeps_its_opening_quotation_mark(note: str, reason: str) -> None:
+    """Review 10, m2: the lead-in "Date not stated:" is cut, not the quotation mark after it."""
+    resource = {
+        "resourceType": "Observation",
+        "_effectiveDateTime": {"extension": [{"url": DATA_ABSENT_REASON, "valueCode": "unknown"}]},
+        "note": [{"text": note}],
+    }
+    assert dating(resource, "effective").how == reason
+
+
+def test_the_shipped_narratives_balance_their_quotation_marks() -> None:
+    bundle = json.loads(
+        (ROOT / "bundles" / "mpnst-chen-2024.collection.json").read_text(encoding="utf-8")
+    )
+    for entry in bundle["entry"]:
+        text = re.sub(r"<[^>]+>", "", entry["resource"]["text"]["div"])
+        assert text.count("“") == text.count("”"), entry["resource"]["id"]

@@ -13,6 +13,7 @@ not the care: they must be the case file's ``recorded`` date.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 from calendar import month_name
@@ -236,8 +237,12 @@ def test_the_derived_and_absent_dates_the_issue_names_are_marked() -> None:
     ]
     for resource, key in derived:
         assert DateElement(resource, resource, key, "").marks(RELATIVE_DATE), key
-    anlotinib = by_key["anlotinib"]["dosageInstruction"][0]["timing"]["repeat"]["boundsPeriod"]
+    # anlotinib's order is one cycle's dosing; the course's absent start is on the cycle
+    # that repeats it (review 10, E2), not lost
+    (cycle,) = by_key["anlotinib/cycles"]["action"]
+    anlotinib = cycle["timingTiming"]["repeat"]["boundsPeriod"]
     assert "start" not in anlotinib and DateElement({}, anlotinib, "start", "").marks(DAR)
+    assert DateElement({}, anlotinib, "start", "").marks(RELATIVE_DATE)
     denosumab = by_key["denosumab"]["dosageInstruction"][0]["timing"]["repeat"]["boundsPeriod"]
     # no start, stop or restart is invented: the start is absent, and there is no end
     assert denosumab == {"_start": {"extension": [{"url": DAR, "valueCode": "unknown"}]}}
@@ -288,3 +293,23 @@ def test_dates_are_written_as_the_article_writes_them() -> None:
 def test_the_walk_covers_every_bundle_file() -> None:
     files = sorted(p.name for p in Path(ROOT / "bundles").glob("*.json"))
     assert files == sorted(shipped_case().bundles)
+
+
+def test_the_anlotinib_course_start_stays_marked_in_every_layer() -> None:
+    """The order is one cycle's 14 days; the course's absent start lives on the cycle that
+    repeats it, and the narratives and the case page still say it (review 10, E2)."""
+    from fhir_case.view.page import render_case_view
+
+    (bundle,) = [b for n, b in shipped_case().bundles.items() if n.endswith("collection.json")]
+    by_key = {
+        r["identifier"][0]["value"]: r
+        for r in (e["resource"] for e in bundle["entry"])
+        if r.get("identifier")
+    }
+    words = "on days 1–14 of each 21-day cycle, start not stated; after 2023-10-18"
+    assert words in by_key["anlotinib/cycles"]["text"]["div"]
+    order = by_key["anlotinib"]
+    assert "boundsPeriod" not in order["dosageInstruction"][0]["timing"]["repeat"]
+    assert "Date not stated: prescribed after the six cycles" in order["text"]["div"]
+    page = html.unescape(re.sub(r"<[^>]+>", "", render_case_view(bundle)))
+    assert "once daily " + words in re.sub(r"\s+", " ", page)

@@ -55,13 +55,18 @@ def extensions(element: JSON, url: str) -> list[JSON]:
     return [e for e in element.get("extension", ()) if e["url"] == url]
 
 
-def codings(data: object) -> list[JSON]:
+def elements_with(data: object, *keys: str) -> list[JSON]:
+    """Every object in ``data``, nested ones included, that has all of ``keys``."""
     if isinstance(data, dict):
-        found = [data] if "system" in data and "code" in data else []
-        return found + [c for value in data.values() for c in codings(value)]
+        found = [data] if all(key in data for key in keys) else []
+        return found + [c for value in data.values() for c in elements_with(value, *keys)]
     if isinstance(data, list):
-        return [c for item in data for c in codings(item)]
+        return [c for item in data for c in elements_with(item, *keys)]
     return []
+
+
+def codings(data: object) -> list[JSON]:
+    return elements_with(data, "system", "code")
 
 
 def test_every_resource_validates_against_the_official_r4_schema(shared_dir: Path) -> None:
@@ -75,7 +80,7 @@ def test_resource_counts() -> None:
     assert counts == {
         "Organization": 2, "Patient": 1, "Encounter": 1, "Condition": 9, "BodyStructure": 5,
         "Procedure": 14, "Observation": 33, "DiagnosticReport": 2, "MedicationRequest": 5,
-        "RequestGroup": 1, "ServiceRequest": 2, "CarePlan": 2, "DetectedIssue": 9,
+        "RequestGroup": 1, "ServiceRequest": 2, "CarePlan": 2, "DetectedIssue": 10,
         "Provenance": 1,
     }  # fmt: skip
 
@@ -331,7 +336,7 @@ def test_denosumab_is_one_course_with_no_invented_start_stop_or_restart() -> Non
     assert "(FREEDOM) trial" in notes
 
 
-def test_anlotinib_is_12_mg_once_a_day_on_days_1_to_14_of_21_day_cycles() -> None:
+def test_anlotinib_order_is_14_days_of_12_mg_repeated_by_21_day_cycles() -> None:
     anlotinib = by_key("anlotinib")
     # no code is invented, and the name is the article's
     assert anlotinib["medicationCodeableConcept"] == {"text": "anlotinib"}
@@ -344,19 +349,24 @@ def test_anlotinib_is_12_mg_once_a_day_on_days_1_to_14_of_21_day_cycles() -> Non
         {"doseQuantity": {
             "value": 12, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}}
     ]  # fmt: skip
-    repeat = dosage["timing"]["repeat"]
-    assert (repeat["frequency"], repeat["period"], repeat["periodUnit"]) == (1, 1, "d")
-    assert "duration" not in repeat
-    # the start is not stated: absent, and placed after the end of the chemotherapy
+    # the order alone is one cycle's dosing, safe to read alone: once daily for 14 days
+    # (review 10, E2), not open-ended daily dosing
+    assert dosage["timing"] == {"repeat": {
+        "boundsDuration": {
+            "value": 14, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"},
+        "frequency": 1, "period": 1, "periodUnit": "d"}}  # fmt: skip
+    assert "once daily for 14 days, then 7 days off; repeated every 21 days" in dosage["text"]
+    # the cycle: a RequestGroup action every 21 days whose sub-action is days 1-14
+    (cycle,) = of_type("RequestGroup")
+    (action,) = cycle["action"]
+    repeat = action["timingTiming"]["repeat"]
+    assert (repeat["frequency"], repeat["period"], repeat["periodUnit"]) == (1, 21, "d")
+    # the course's start is not stated: absent, and placed after the end of the chemotherapy
     start = repeat["boundsPeriod"]["_start"]["extension"]
     assert start[0] == {"url": DAR, "valueCode": "unknown"}
     parts = {part["url"]: part for part in start[1]["extension"]}
     assert parts["target"]["valueReference"]["reference"] == url_of("chemotherapy")
     assert parts["relationship"]["valueCode"] == "after-end"
-    # the cycle: a RequestGroup action every 21 days whose sub-action is days 1-14
-    (cycle,) = of_type("RequestGroup")
-    (action,) = cycle["action"]
-    assert action["timingTiming"]["repeat"] == {"frequency": 1, "period": 21, "periodUnit": "d"}
     (dose_days,) = action["action"]
     (days,) = extensions(dose_days, DAYS_OF_CYCLE)
     assert [day["valueInteger"] for day in days["extension"]] == list(range(1, 15))
@@ -543,3 +553,84 @@ def test_values_use_the_article_words_and_notes_plain_coding_language() -> None:
         assert not any(words in note for note in notes), words
     assert by_key("flag-vitamin-d3-dose")["severity"] == "high"
     assert any("data-quality flag" in n["text"] for n in by_key("vitamin-d3")["note"])
+
+
+def test_every_reference_display_is_a_readable_name_not_a_case_file_id() -> None:
+    """Review 10, m7: a reference names its target as people read it; a case-file id slug
+    ("ct-l4-size") is never a display, and the anlotinib cycles have a readable name."""
+
+    keys = {i["value"]: r for r in resources() for i in r.get("identifier", ())}
+    displays = [ref["display"] for ref in elements_with(list(resources()), "reference", "display")]
+    assert len(displays) > 200
+    for display in displays:
+        if display in keys:  # only a medication named in the article's own word may match
+            named = keys[display].get("medicationCodeableConcept", {}).get("text")
+            assert named == display, display
+    flags = [ref["display"] for r in of_type("DetectedIssue") for ref in r["implicated"]]
+    for name in (
+        "Size of the L4 lesion on CT",
+        "Chief complaint",
+        "anlotinib cycles (days 1–14 of each 21-day cycle, then 7 days off)",
+    ):
+        assert name in flags  # fmt: skip
+
+
+def _note_text(resource: JSON) -> str:
+    return " ".join(n["text"] for n in resource.get("note", ()))
+
+
+def test_review_10_statuses_inferred_from_the_article_say_so() -> None:
+    """K1, K2: denosumab and the follow-up CTs stay active, with a note that the article says
+    "was continued" / "were advised" and not whether either holds at the time of the report."""
+    denosumab = by_key("denosumab")
+    assert denosumab["status"] == "active"
+    assert "“Denosumab (120 mg, subcutaneous injection, once every 4 weeks) was continued”" in (
+        _note_text(denosumab)
+    )
+    assert "whether it was still given at the time of the report is not stated" in (
+        _note_text(denosumab)
+    )
+    for key in ("follow-up-ct-chest", "follow-up-ct-lumbar"):
+        request = by_key(key)
+        assert request["status"] == "active"
+        text = _note_text(request)
+        assert (
+            "“Regular follow-up visits every 3 months for lung and lumbar CT scans were advised”"
+            in text
+        )
+        assert "still in force at the time of the report is not stated" in text
+
+
+def test_review_10_refractory_and_benefit_claims_are_flagged() -> None:
+    """X1: the abstract's "refractory MPNST" is a low-severity flag on the MPNST and the
+    chemotherapy plan; its benefit claim is quoted in the axillary-response flag."""
+    flag = by_key("flag-refractory")
+    assert flag["severity"] == "low"
+    assert {i["reference"] for i in flag["implicated"]} == {
+        url_of("mpnst"),
+        url_of("regimen-chemotherapy"),
+    }
+    assert "refractory MPNST" in flag["detail"] + _note_text(flag)
+    assert "first-line" in flag["detail"]
+    response = by_key("flag-axilla-response")
+    assert "“This regimen yielded noteworthy clinical benefits”" in response["detail"]
+
+
+def test_review_10_both_pains_keep_active_with_the_alleviation_note_and_full_quote() -> None:
+    """X2, m1: the limb pain has the alleviation note; neither pain quotes an elided complaint."""
+    for key in ("low-back-pain", "left-limb-pain"):
+        pain = by_key(key)
+        assert pain["clinicalStatus"]["coding"][0]["code"] == "active"
+        text = _note_text(pain)
+        assert "significant alleviation of pain symptoms compared to admission" in text
+        assert "“low back pain with left lower limb pain for 2 weeks”" in text
+        assert "…" not in json.dumps(pain, ensure_ascii=False)
+
+
+def test_review_10_histology_code_is_explained() -> None:
+    """E3 kept: 31206-6 is the code mCODE fixes; a note says why."""
+    result = by_key("pathology-axilla-result")
+    assert result["code"]["coding"][0]["code"] == "31206-6"
+    assert "mCODE STU4 histologic behavior and type profile fixes Observation.code" in (
+        _note_text(result)
+    )

@@ -465,7 +465,10 @@ def test_treatment_plans_are_spans_faded_where_their_start_is_not_stated(
         if key.startswith("MedicationRequest/"):
             assert f"undated-r-{key.replace('/', '-')}" not in listed
             row = text_of(by_id(root, "r-" + key.replace("/", "-")))
-            assert "in “" in row, row
+            # the plan's period is said to be the plan's, not the drug's (review 10, K4), and
+            # the plan's title is not set in the quotation marks kept for the article (m6)
+            assert "part of the plan " in row and "not this drug's own" in row, row
+            assert "“" not in row.split("part of the plan ")[1].split(")")[0], row
     assert sum(k.startswith("MedicationRequest/") for k in members) == 3
     legend = text_of(next(p for p in root.iter("p") if p.get("class") == "legend"))
     assert "treatment plan" in legend and "start not stated" in legend
@@ -478,3 +481,33 @@ def test_vital_status_is_alive_only_as_of_the_article(case_bundle: dict[str, Any
     assert header.vital_status.startswith("not recorded as a current fact; the record states:")
     assert "alive at the time of the report" in header.vital_status
     assert "10 mo" in header.vital_status
+
+
+def test_labels_are_not_dressed_as_quotes_and_a_plans_period_is_the_plans(
+    case_bundle: dict[str, Any],
+) -> None:
+    """Review 10, K4 and m6: a drug shown in a plan reads the plan's period as the plan's, not
+    as its own end (vitamin D3 has none), and the page's own labels (plan titles, the word
+    about) are not set in the curly quotes that mark the article's words."""
+    root = page_tree(render_case_view(case_bundle))
+    text = text_of(root)
+    titles = [
+        e["resource"]["title"]
+        for e in case_bundle["entry"]
+        if e["resource"]["resourceType"] == "CarePlan"
+    ]
+    assert titles
+    for label in (*titles, "about"):
+        assert f"“{label}”" not in text, label
+    (vitamin_d3,) = [
+        e["resource"]["id"]
+        for e in case_bundle["entry"]
+        if "Vitamin D3" in json.dumps(e["resource"].get("medicationCodeableConcept", ""))
+    ]
+    row = text_of(by_id(root, f"r-MedicationRequest-{vitamin_d3}"))
+    assert "(the plan's period, not this drug's own: start not stated; until 2023-10-18)" in row
+    labels = [s for s in root.iter("span") if s.get("class") == "record-label"]
+    assert {text_of(s) for s in labels} <= set(titles) and labels
+    # review 10, m7: the anlotinib RequestGroup is named, not "an item of the record"
+    assert "an item of the record" not in text
+    assert "anlotinib cycles (on days 1–14 of each 21-day cycle)" in text
