@@ -81,6 +81,19 @@ def check_structure(resource: dict[str, Any], root: str, *, entries: bool = True
     except ValidationError as error:
         empty = {issue.location for issue in issues}
         issues.extend(i for i in _from_pydantic(error, own, root) if i.location not in empty)
+    except (AttributeError, TypeError):
+        # Some R4B validators (URL types) fail this way on a number or a list, not with a
+        # ValidationError; the schema layer names the element.
+        issues.append(
+            _issue(
+                root,
+                "a value has a JSON type its element does not allow (e.g. a number or list "
+                "where a string is expected)",
+                "give each element the JSON type FHIR defines for it (see the schema issues)",
+                "structure",
+                rule="wrong-json-type",
+            )
+        )
     for suffix, item in contained + (entry_resources if entries else []):
         issues.extend(check_structure(item, root + suffix))
     return issues
