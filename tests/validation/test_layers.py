@@ -285,3 +285,10 @@ def test_a_bundle_in_an_entry_is_checked_with_its_entries(validator: Validator) 
     }
     locations = {issue.location for issue in validator.validate(outer) if issue.is_error}
     assert "Bundle.entry[0].resource.entry[0].resource.birthDate" in locations
+
+
+def test_a_value_an_r4b_validator_cannot_read_is_an_issue_not_a_crash() -> None:
+    # The R4B URL validators raise AttributeError/TypeError on a number or a list.
+    for url in (12, [], [1]):
+        issues = check_structure({"resourceType": "Patient", "photo": [{"url": url}]}, "Patient")
+        assert any(issue.is_error for issue in issues), url

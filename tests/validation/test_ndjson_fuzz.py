@@ -35,7 +35,10 @@ VALIDATOR = Validator(packages=[], profiles=False)
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(lines=LINES)
 def test_any_lines_give_located_issues(
