@@ -47,7 +47,8 @@ def check_output_file(path: Path) -> None:
     """``path`` can be written as a file: it is not a folder, and nothing on its way is a file."""
     if path.is_dir():
         raise OutputPathError(
-            f"{path}: is a folder; give the name of the file to write, e.g. {path / 'case.html'}"
+            f"{path}: is a folder, where a file is to be written; give the name of a file "
+            "(or move the folder out of the way)"
         )
     _check_parents(path, path.parent)
 

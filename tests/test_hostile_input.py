@@ -231,7 +231,10 @@ def test_output_paths_in_the_way_are_named_and_nothing_is_written(tmp_path: Path
     cases = [
         (["build", "--out", str(a_file)], "is a file, not a folder"),
         (["build", "--out", str(a_file / "sub")], "a-file is a file, not a folder"),
-        (["view", str(bundle), "-o", str(tmp_path)], "is a folder; give the name of the file"),
+        (
+            ["view", str(bundle), "-o", str(tmp_path)],
+            "is a folder, where a file is to be written; give the name of a file",
+        ),
         (["view", str(bundle), "-o", str(a_file / "x.html")], "a-file is a file, not a folder"),
     ]
     for args, _ in cases:

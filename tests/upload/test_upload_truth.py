@@ -174,7 +174,7 @@ def test_a_lost_answer_to_a_request_not_safe_to_repeat_is_checked_not_repeated(
     assert "1 of the 3 entries cannot be looked up" in message
 
 
-@pytest.mark.parametrize("status", [503, 429])
+@pytest.mark.parametrize("status", [503, 502, 429])
 def test_giving_up_on_a_busy_server_says_it_stayed_unavailable(
     proxy: FaultProxy, client: FhirClient, make_bundle: MakeBundle, status: int
 ) -> None:
