@@ -40,7 +40,7 @@ LEGEND = (
     ("status", "key-status", "disease-status assessment"),
     ("computed", "key-computed", "computed cycle (hatched: dosing days)"),
     ("course", "key-course", "treatment plan"),
-    ("faded", "key-faded", "start not stated"),
+    ("faded", "key-faded", "start or end not stated"),
     ("ongoing", "key-ongoing", "open-ended course (active)"),
     ("end-unknown", "key-end-unknown", "end not stated"),
     ("flag", "key-flag", "data-quality flag"),
@@ -400,8 +400,8 @@ def _timeline_note(marks: set[str]) -> str:
         )
     if "course" in marks:
         notes.append(
-            "Treatment plans span their periods as the record gives them; a faded start is one "
-            "the record does not state."
+            "Treatment plans span their periods as the record gives them; a faded start or end is "
+            "one the record does not state."
         )
     if "derived" in marks:
         notes.append(

@@ -367,6 +367,21 @@ def drawn_courses(case: CaseView) -> list[Course]:
     return [c for c in case.courses if c.start is not None or c.end is not None]
 
 
+def _fade(x: float, y: float, width: float, gradient: str) -> Markup:
+    """A faded stretch of a plan's span (where its start or its end is not stated)."""
+    return el(
+        "rect",
+        attrs=[
+            ("x", round(x, 1)),
+            ("y", y - 7),
+            ("width", round(width, 1)),
+            ("height", 14),
+            ("class", "fade"),
+            ("fill", f"url(#{gradient})"),
+        ],
+    )
+
+
 def _course_lane(
     scale: Scale, course: Course, last: dt.date, flagged: bool, marks: set[str]
 ) -> tuple[list[Markup], float]:
@@ -376,25 +391,16 @@ def _course_lane(
     x0 = scale.x(course.start) if course.start else scale.x(scale.first)
     x1 = scale.x(course.end or last)
     fade = 0.0 if course.start_stated else min(60.0, (x1 - x0) / 2)
+    # Without an end and without an active status, the span does not run solid to the record's
+    # last date: it fades out, as a start that is not stated fades in.
+    fade_out = 0.0 if course.end or course.status == "active" else min(60.0, (x1 - x0) / 2)
     css = "course flagged" if flagged else "course"
     marks.add("course")
     tooltip = el("title", f"{course.title}: {course.when.words}")
     out: list[Markup] = []
     if fade:
         marks.add("faded")
-        out.append(
-            el(
-                "rect",
-                attrs=[
-                    ("x", x0),
-                    ("y", y - 7),
-                    ("width", round(fade, 1)),
-                    ("height", 14),
-                    ("class", "fade"),
-                    ("fill", "url(#fade-in)"),
-                ],
-            )
-        )
+        out.append(_fade(x0, y, fade, "fade-in"))
     out.append(
         el(
             "rect",
@@ -402,13 +408,16 @@ def _course_lane(
             attrs=[
                 ("x", round(x0 + fade, 1)),
                 ("y", y - 7),
-                ("width", max(round(x1 - x0 - fade, 1), 2)),
+                ("width", max(round(x1 - x0 - fade - fade_out, 1), 2)),
                 ("height", 14),
                 ("rx", 2),
                 ("class", css),
             ],
         )
     )
+    if fade_out:
+        marks.add("faded")
+        out.append(_fade(x1 - fade_out, y, fade_out, "fade-out"))
     if course.end is None:
         out.append(_open_end(x1, y, course.status == "active", marks))
     lines = [course.when.words]
@@ -493,6 +502,12 @@ def render_timeline(case: CaseView) -> Drawn | None:
             el("stop", attrs=[("offset", "0"), ("class", "fade-from")]),
             el("stop", attrs=[("offset", "1"), ("class", "fade-to")]),
             attrs=[("id", "fade-in")],
+        ),
+        el(
+            "linearGradient",
+            el("stop", attrs=[("offset", "0"), ("class", "fade-to")]),
+            el("stop", attrs=[("offset", "1"), ("class", "fade-from")]),
+            attrs=[("id", "fade-out")],
         ),
     )
     return Drawn(

@@ -611,7 +611,7 @@ def test_review_10_refractory_and_benefit_claims_are_flagged() -> None:
         url_of("regimen-chemotherapy"),
     }
     assert "refractory MPNST" in flag["detail"] + _note_text(flag)
-    assert "first-line" in flag["detail"]
+    assert "the first treatment it reports" in flag["detail"]
     response = by_key("flag-axilla-response")
     assert "“This regimen yielded noteworthy clinical benefits”" in response["detail"]
 

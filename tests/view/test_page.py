@@ -436,8 +436,10 @@ def test_a_plan_without_an_end_is_ongoing_only_when_its_status_says_active(
         root = page_tree(render_case_view(bundle))
         lane = next(g for g in root.iter(f"{SVG}g") if g.get("data-lane") == after["title"])
         assert words in text_of(lane) and not_words not in text_of(lane)
+        rects = [r.get("class") for r in lane.iter(f"{SVG}rect")]
+        assert rects == (["fade", "course"] if status == "active" else ["fade", "course", "fade"])
         legend = text_of(next(p for p in root.iter("p") if p.get("class") == "legend"))
-        assert ("end not stated" in legend) == (status == "unknown")
+        assert legend.count("end not stated") == (2 if status == "unknown" else 1)  # and faded
 
 
 def test_treatment_plans_are_spans_faded_where_their_start_is_not_stated(
@@ -471,7 +473,7 @@ def test_treatment_plans_are_spans_faded_where_their_start_is_not_stated(
             assert "“" not in row.split("part of the plan ")[1].split(")")[0], row
     assert sum(k.startswith("MedicationRequest/") for k in members) == 3
     legend = text_of(next(p for p in root.iter("p") if p.get("class") == "legend"))
-    assert "treatment plan" in legend and "start not stated" in legend
+    assert "treatment plan" in legend and "start or end not stated" in legend
 
 
 def test_vital_status_is_alive_only_as_of_the_article(case_bundle: dict[str, Any]) -> None:
