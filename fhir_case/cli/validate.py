@@ -138,6 +138,7 @@ class TextReport:
     def __init__(self) -> None:
         self.found = Found()
         self._counts: Counter[str] = Counter()
+        self._not_run: set[str] = set()  # layers that could not run on the file's lines
 
     def file(self, path: Path, issues: list[Issue]) -> None:
         for issue in issues:
@@ -148,15 +149,18 @@ class TextReport:
 
     def line(self, path: Path, line: int, issues: list[Issue]) -> None:
         for issue in issues:
-            if not issue.layer_did_not_run:
+            if issue.layer_did_not_run:
+                self._not_run.add(issue.layer)
+            else:
                 print(issue_line(issue, f"{path}:{line}"))
                 self._counts[severity(issue)] += 1
         self.found.add(issues)
 
     def file_done(self, path: Path, resources: int) -> None:
         noun = "resource" if resources == 1 else "resources"
-        print(f"{path}: {resources} {noun}, {counted(self._counts)}")
+        print(f"{path}: {resources} {noun}, {counted(self._counts, self._not_run)}")
         self._counts = Counter()
+        self._not_run = set()
 
     def close(self) -> None:
         pass

@@ -9,7 +9,7 @@ a layer did not run.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from fhir_case.validation.issues import LAYERS, Issue
@@ -30,12 +30,8 @@ def issue_line(issue: Issue, source: object = None) -> str:
 
 def summary(issues: Sequence[Issue]) -> str:
     """``N errors, N warnings, N information``, then the layers that did not run, if any."""
-    text = counted(Counter(severity(issue) for issue in issues if not issue.layer_did_not_run))
-    missing = layers_not_run(issues)
-    if missing:
-        ran = [layer for layer in LAYERS if layer not in missing]
-        text += f"; not checked by the {_layers(missing)}, only by the {_layers(ran)}"
-    return text
+    found = Counter(severity(issue) for issue in issues if not issue.layer_did_not_run)
+    return counted(found, layers_not_run(issues))
 
 
 def severity(issue: Issue) -> str:
@@ -43,13 +39,20 @@ def severity(issue: Issue) -> str:
     return "error" if issue.is_error else issue.severity
 
 
-def counted(counts: Mapping[str, int]) -> str:
-    """``2 errors, 1 warning, 0 information`` from counts by :func:`severity`."""
+def counted(counts: Mapping[str, int], not_run: Collection[str] = ()) -> str:
+    """``2 errors, 1 warning, 0 information`` from counts by :func:`severity`; then, when some
+    layers did not run (``not_run``), which did and which did not, so that it never reads as a
+    bare "0 errors"."""
     words = {"error": "errors", "warning": "warnings", "information": "information"}
-    return ", ".join(
+    text = ", ".join(
         f"{counts.get(name, 0)} {name if counts.get(name, 0) == 1 else plural}"
         for name, plural in words.items()
     )
+    if not_run:
+        missing = [layer for layer in LAYERS if layer in not_run]
+        ran = [layer for layer in LAYERS if layer not in not_run]
+        text += f"; not checked by the {_layers(missing)}, only by the {_layers(ran)}"
+    return text
 
 
 def layers_not_run(issues: Iterable[Issue]) -> list[str]:

@@ -131,6 +131,24 @@ def test_without_packages_the_layers_that_need_them_say_so(tmp_path: Path) -> No
     assert "  fhir-case packages install hl7.fhir.r4.core#4.0.1" in note
 
 
+def test_without_packages_an_ndjson_summary_says_which_layers_did_not_run(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    (folder / "Patient.ndjson").write_text(
+        '{"resourceType": "Patient", "id": "a", "gender": "female"}\n', encoding="utf-8"
+    )
+    result = without_packages(tmp_path, "validate", folder)
+    assert result.returncode == 3, result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        f"{folder / 'Patient.ndjson'}: 1 resource, 0 errors, 0 warnings, 0 information; not "
+        "checked by the schema and profile layers, only by the structure, bundle and "
+        "terminology layers"
+    )
+    assert "incomplete: the schema and profile layers did not run:" in result.stderr
+
+
 def test_without_packages_an_error_in_the_data_still_exits_1(tmp_path: Path) -> None:
     result = without_packages(tmp_path, "validate", BROKEN / "txn-put-id-mismatch.json")
     assert result.returncode == 1
