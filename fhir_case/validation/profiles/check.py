@@ -104,6 +104,7 @@ class ProfileChecker:
         self.store = store
         self.stats = Stats()
         self._indexes: dict[int, _ChildIndex] = {}
+        self._referenced: dict[tuple[int, int], Profile | None] = {}
         # The issues of a Bundle's entry resources, by the digest of its resolver: the same
         # entries at the same places (a transaction and a collection of one record) give the
         # same issues, so they are checked once.
@@ -136,36 +137,79 @@ class ProfileChecker:
                 self._entry_issues.put(key, entry_issues)
         return _unique(sink + entry_issues)
 
+    def referenced_definition(self, profile: Profile, rule: ElementRule) -> Profile | None:
+        """The definition below an element with a content reference (``#Questionnaire.item``):
+        the profile, rooted at the element referred to (made once, so its walks can be shared)."""
+        key = (id(profile.root), id(rule))
+        if key not in self._referenced:
+            target = _find_by_id(profile.root, str(rule.content_reference).lstrip("#"))
+            self._referenced[key] = (
+                None if target is None else dataclasses.replace(profile, root=target)
+            )
+        return self._referenced[key]
+
     def child_index(self, children: dict[str, ElementRule]) -> _ChildIndex:
         """How the JSON properties map to the children of one element (computed once)."""
         index = self._indexes.get(id(children))
         if index is not None and index.children is children:
             return index
-        mapping: dict[str, tuple[str, str]] = {}
+        by_property: dict[str, _Child] = {}
         for name, rule in children.items():
             if rule.is_choice:
                 stem = name[:-3]
                 for code in rule.type_codes:
-                    mapping.setdefault(stem + code[:1].upper() + code[1:], (name, code))
+                    by_property.setdefault(
+                        stem + code[:1].upper() + code[1:], _Child(name, code, _quiet(rule, code))
+                    )
             else:
                 code = rule.types[0].code if rule.types else "BackboneElement"
-                mapping[name] = (name, code)
-                mapping.setdefault("_" + name, (name, code))
+                child = _Child(name, code, _quiet(rule, code))
+                by_property[name] = child
+                by_property.setdefault("_" + name, child)
         required = tuple(
             name
             for name, rule in children.items()
             if rule.min > 0 or any(slice_.min > 0 for slice_ in rule.slices)
         )
-        index = _ChildIndex(children, mapping, required)
+        choices = tuple(rule for rule in children.values() if rule.is_choice)
+        index = _ChildIndex(children, by_property, required, choices)
         self._indexes[id(children)] = index
         return index
+
+
+class _Child(NamedTuple):
+    """The child a JSON property holds, and as which type."""
+
+    name: str  # value[x]
+    type_code: str  # Quantity (for valueQuantity)
+    quiet: bool  # element() finds nothing to check in a value of it: it is only counted
+
+
+def _quiet(rule: ElementRule, type_code: str) -> bool:
+    """Whether :meth:`_Walk.element` has nothing to check in a value of this type here: a
+    primitive without fixed value, pattern, binding, invariants, slices or type profiles.
+
+    Dates are never quiet: a target-profile match checks their format (``check_formats``).
+    """
+    return (
+        type_code in PRIMITIVE_TYPES
+        and type_code != "canonical"
+        and type_code not in _DATE_TYPES
+        and rule.fixed is None
+        and rule.pattern is None
+        and rule.binding is None
+        and not rule.invariants
+        and not rule.slices
+        and not any(t.profiles for t in rule.types if t.code == type_code)
+    )
 
 
 @dataclass(frozen=True)
 class _ChildIndex:
     children: dict[str, ElementRule]
-    by_property: dict[str, tuple[str, str]]  # JSON property -> (child name, type code)
+    by_property: dict[str, _Child]  # JSON property (valueQuantity, _birthDate) -> child
     required: tuple[str, ...]  # children (or their slices) that must be present
+    choices: tuple[ElementRule, ...]  # the choice children (value[x])
 
 
 class _Run:
@@ -216,8 +260,9 @@ class _Run:
             profile = self.store.profile(vital) if vital else None
             if profile is not None and profile not in profiles:
                 profiles.append(profile)
+        walks: dict[int, _Walk] = {}
         for profile in profiles:
-            _Walk(self, profile, resource, root, sink).element(
+            _Walk(self, profile, resource, root, sink, walks).element(
                 profile.root, resource, location, resource_type
             )
 
@@ -230,7 +275,7 @@ class _Run:
                 self._matching = _Run(
                     self.checker, self.resolver, check_formats=True, conforms=self._conforms
                 )
-            _Walk(self._matching, profile, resource, resource, sink).element(
+            _Walk(self._matching, profile, resource, resource, sink, {}).element(
                 profile.root, resource, location, profile.type
             )
             self._conforms[key] = not any(issue.is_error for issue in sink)
@@ -241,7 +286,13 @@ class _Walk:
     """Checks one profile (or data-type definition) on one resource or element."""
 
     def __init__(
-        self, run: _Run, profile: Profile, resource: Any, root: Any, sink: list[Issue]
+        self,
+        run: _Run,
+        profile: Profile,
+        resource: Any,
+        root: Any,
+        sink: list[Issue],
+        family: dict[int, _Walk],
     ) -> None:
         self.run = run
         self.store = run.store
@@ -250,6 +301,17 @@ class _Walk:
         self.root = root
         self.sink = sink
         self.suffix = "" if profile.is_base else f"@{profile.url}"
+        # The walks of every definition applied within the same resource, by id of the profile
+        # (the store keeps profiles for good): each data type's walk is made once per resource.
+        self.family = family
+
+    def walk(self, profile: Profile) -> _Walk:
+        """The walk of another definition (a data type, an extension) in the same resource."""
+        walk = self.family.get(id(profile))
+        if walk is None:
+            walk = _Walk(self.run, profile, self.resource, self.root, self.sink, self.family)
+            self.family[id(profile)] = walk
+        return walk
 
     def report(
         self,
@@ -346,9 +408,7 @@ class _Walk:
         if rule is not self.profile.root and (not rule.children or rule.content_reference):
             definition = self.type_definition(rule, type_code)
             if definition is not None:
-                _Walk(self.run, definition, self.resource, self.root, self.sink).element(
-                    definition.root, value, location, type_code
-                )
+                self.walk(definition).element(definition.root, value, location, type_code)
             return
         if rule is not self.profile.root:
             # The profile constrains the children; the type's own invariants (qty-3) still apply.
@@ -359,10 +419,7 @@ class _Walk:
 
     def type_definition(self, rule: ElementRule, type_code: str) -> Profile | None:
         if rule.content_reference:
-            target = _find_by_id(self.profile.root, rule.content_reference.lstrip("#"))
-            if target is None:
-                return None
-            return dataclasses.replace(self.profile, root=target)
+            return self.run.checker.referenced_definition(self.profile, rule)
         if type_code in ("BackboneElement", "Element") or not type_code:
             return None
         return self.store.core_profile(type_code)
@@ -375,9 +432,7 @@ class _Walk:
         definition = self.store.profile(url)
         if definition is not None:
             if definition.type == "Extension":
-                _Walk(self.run, definition, self.resource, self.root, self.sink).element(
-                    definition.root, value, location, "Extension"
-                )
+                self.walk(definition).element(definition.root, value, location, "Extension")
             return
         # Like the HL7 validator: an extension from HL7's own namespace (or an example domain)
         # must be defined somewhere; other publishers' extensions are allowed unseen.
@@ -401,8 +456,7 @@ class _Walk:
                 if not isinstance(extension, dict) or definition is None:
                     continue
                 where = f"{holder.location}.extension[{index}]"
-                walk = _Walk(self.run, definition, self.resource, self.root, self.sink)
-                walk.element(definition.root, extension, where, "Extension")
+                self.walk(definition).element(definition.root, extension, where, "Extension")
                 self.extension(extension, where)
 
     def apply_type_profile(
@@ -420,9 +474,7 @@ class _Walk:
             return
         if profile.type != type_code:
             return
-        _Walk(self.run, profile, self.resource, self.root, self.sink).element(
-            profile.root, value, location, type_code
-        )
+        self.walk(profile).element(profile.root, value, location, type_code)
 
     # -- children, cardinality, slicing --------------------------------------------------------
 
@@ -430,50 +482,62 @@ class _Walk:
         self, children: dict[str, ElementRule], value: dict[str, Any], location: str
     ) -> None:
         index = self.run.checker.child_index(children)
-        found: dict[str, list[_Item]] = {}
+        counts: dict[str, int] = {}  # each child present (or required), in order of appearance
+        checked: dict[str, list[_Item]] = {}  # the values of each child that are checked
         for key, content in value.items():
-            target = index.by_property.get(key)
-            if target is None:
-                self.wrong_choice_type(children, key, location)
+            child = index.by_property.get(key)
+            if child is None:
+                self.wrong_choice_type(index.choices, key, location)
                 continue
-            name, type_code = target
+            name, type_code, quiet = child
             if key[0] == "_":
                 if key[1:] not in value:  # only an extension on a primitive: it is present
-                    found.setdefault(name, []).extend(_items(content, location, key[1:], type_code))
+                    count = len(content) if isinstance(content, list) else 1
+                    counts[name] = counts.get(name, 0) + count
+                    if children[name].slices:  # no value to check, but a place in a slice
+                        checked.setdefault(name, []).extend(
+                            [_Item(None, location, type_code)] * count
+                        )
                 self.primitive_extensions(content, f"{location}.{key[1:]}")
+                continue
+            if isinstance(content, list):
+                count = len(content) - content.count(None)
+            else:
+                count = 0 if content is None else 1
+            counts[name] = counts.get(name, 0) + count
+            if quiet or not count:
                 continue
             where = (
                 f"{location}.{name[:-3]}.ofType({type_code})"
                 if name[-1] == "]"
                 else f"{location}.{key}"
             )
-            items = found.setdefault(name, [])
+            items = checked.setdefault(name, [])
             if isinstance(content, list):
                 items.extend(
                     _Item(item, f"{where}[{i}]", type_code)
                     for i, item in enumerate(content)
                     if item is not None
                 )
-            elif content is not None:
+            else:
                 items.append(_Item(content, where, type_code))
         for name in index.required:
-            if name not in found:
-                found[name] = []
-        for name, items in found.items():
+            counts.setdefault(name, 0)
+        for name, count in counts.items():
             rule = children[name]
-            count = len(items)
             if count < rule.min or (rule.max is not None and count > rule.max):
                 self.cardinality(rule, count, location)
+            items = checked.get(name, [])
             if rule.slices:
                 self.slicing(rule, items, location)
             else:
                 for item in items:
                     self.element(rule, item.value, item.location, item.type_code)
 
-    def wrong_choice_type(self, children: dict[str, ElementRule], key: str, location: str) -> None:
-        for name, rule in children.items():
-            stem = name[:-3]
-            if rule.is_choice and key.startswith(stem) and key[len(stem) : len(stem) + 1].isupper():
+    def wrong_choice_type(self, choices: tuple[ElementRule, ...], key: str, location: str) -> None:
+        for rule in choices:
+            stem = rule.name[:-3]
+            if key.startswith(stem) and key[len(stem) : len(stem) + 1].isupper():
                 found = key[len(stem) :]
                 found = (
                     found[:1].lower() + found[1:]

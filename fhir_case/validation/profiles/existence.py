@@ -19,7 +19,7 @@ Grammar::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
@@ -200,34 +200,43 @@ class _Parser:
 
 def _exists(value: Any, steps: tuple[str, ...], *, with_extensions: bool) -> bool:
     current = [value]
-    for position, step in enumerate(steps):
-        last = position == len(steps) - 1
-        following: list[Any] = []
-        for item in current:
-            if isinstance(item, dict):
-                following.extend(_children(item, step, with_extensions and last))
-        if not following:
-            return False
-        current = following
-    return True
+    for step in steps[:-1]:
+        current = [
+            child
+            for item in current
+            if isinstance(item, dict)
+            for child in _children(item, step, with_extensions=False)
+        ]
+    for item in current:
+        if isinstance(item, dict):
+            for _ in _children(item, steps[-1], with_extensions=with_extensions):
+                return True
+    return False
 
 
-def _children(item: dict[str, Any], name: str, with_extensions: bool) -> list[Any]:
-    found: list[Any] = []
-    for key in (name, *_choice_keys(item, name)):
+def _children(item: dict[str, Any], name: str, *, with_extensions: bool) -> Iterator[Any]:
+    """The non-empty values of ``name`` in an object, the element's own or a choice type's
+    (``valueQuantity`` for ``value``), and the extensions of primitives (``_name``) if asked."""
+    for key in _keys(item, name):
         child = item.get(key)
-        if isinstance(child, list):
-            found.extend(c for c in child if c is not None)
-        elif child is not None:
-            found.append(child)
+        for found in child if isinstance(child, list) else (child,):
+            if found is not None and found != {} and found != []:
+                yield found
         if with_extensions and f"_{key}" in item:
-            found.append(item[f"_{key}"])
-    return [c for c in found if c != {} and c != []]
+            extended = item[f"_{key}"]
+            if extended != {} and extended != []:
+                yield extended
 
 
-def _choice_keys(item: dict[str, Any], stem: str) -> list[str]:
+def _keys(item: dict[str, Any], name: str) -> Iterator[str]:
+    yield name
+    yield from _choice_keys(item, name)
+
+
+def _choice_keys(item: dict[str, Any], stem: str) -> set[str]:
     """valueQuantity, valueString for ``value`` (also when only ``_valueString`` is there)."""
-    keys = {key.removeprefix("_") for key in item}
-    return sorted(
-        key for key in keys if key.startswith(stem) and key[len(stem) :] in _TYPE_SUFFIXES
-    )
+    return {
+        base
+        for key in item
+        if (base := key.removeprefix("_")).startswith(stem) and base[len(stem) :] in _TYPE_SUFFIXES
+    }

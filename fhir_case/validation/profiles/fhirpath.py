@@ -158,11 +158,12 @@ _NATIVE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+@cache
 def native_invariant(expression: str) -> Callable[[Any, Any], bool] | None:
     """A native evaluator ``(value, root) -> bool`` for this expression, or None.
 
     Expressions made of existence tests and boolean operators are compiled by
-    :mod:`.existence`; a few others have a hand-written equivalent.
+    :mod:`.existence` (once per expression); a few others have a hand-written equivalent.
     """
     native = _NATIVE.get(expression)
     if native is not None:
