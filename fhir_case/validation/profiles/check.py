@@ -105,6 +105,7 @@ class ProfileChecker:
         self.stats = Stats()
         self._indexes: dict[int, _ChildIndex] = {}
         self._referenced: dict[tuple[int, int], Profile | None] = {}
+        self._targets: dict[int, tuple[ElementRule, _Targets | None]] = {}
         # The issues of a Bundle's entry resources, by the digest of its resolver: the same
         # entries at the same places (a transaction and a collection of one record) give the
         # same issues, so they are checked once.
@@ -148,6 +149,24 @@ class ProfileChecker:
             )
         return self._referenced[key]
 
+    def reference_targets(self, rule: ElementRule) -> _Targets | None:
+        """The target types and profiles a Reference element allows (computed once); None
+        when it allows any resource, or names no profile the packages have."""
+        known = self._targets.get(id(rule))
+        if known is not None and known[0] is rule:
+            return known[1]
+        allowed: list[tuple[str, Profile]] = []
+        for type_ref in rule.types:
+            if type_ref.code == "Reference":
+                for url in type_ref.target_profiles:
+                    profile = self.store.profile(url)
+                    if profile is not None:
+                        allowed.append((profile.type, profile))
+        types = list(dict.fromkeys(t for t, _ in allowed))
+        targets = None if not allowed or "Resource" in types else _Targets(types, allowed)
+        self._targets[id(rule)] = (rule, targets)
+        return targets
+
     def child_index(self, children: dict[str, ElementRule]) -> _ChildIndex:
         """How the JSON properties map to the children of one element (computed once)."""
         index = self._indexes.get(id(children))
@@ -158,14 +177,16 @@ class ProfileChecker:
             if rule.is_choice:
                 stem = name[:-3]
                 for code in rule.type_codes:
+                    quiet = _quiet(rule, code)
                     by_property.setdefault(
-                        stem + code[:1].upper() + code[1:], _Child(name, code, _quiet(rule, code))
+                        stem + code[:1].upper() + code[1:], _Child(name, code, quiet, free=False)
                     )
             else:
                 code = rule.types[0].code if rule.types else "BackboneElement"
-                child = _Child(name, code, _quiet(rule, code))
-                by_property[name] = child
-                by_property.setdefault("_" + name, child)
+                quiet = _quiet(rule, code)
+                free = quiet and rule.min == 0 and rule.max != 0
+                by_property[name] = _Child(name, code, quiet, free)
+                by_property.setdefault("_" + name, _Child(name, code, quiet, free=False))
         required = tuple(
             name
             for name, rule in children.items()
@@ -177,12 +198,20 @@ class ProfileChecker:
         return index
 
 
+class _Targets(NamedTuple):
+    types: list[str]  # resource types a reference may point at
+    profiles: list[tuple[str, Profile]]  # (resource type, profile) for each target profile
+
+
 class _Child(NamedTuple):
     """The child a JSON property holds, and as which type."""
 
     name: str  # value[x]
     type_code: str  # Quantity (for valueQuantity)
     quiet: bool  # element() finds nothing to check in a value of it: it is only counted
+    # Not even counted when single: a quiet element that one value always fits (no other
+    # property counts for it, as valueString and valueQuantity do for value[x]).
+    free: bool
 
 
 def _quiet(rule: ElementRule, type_code: str) -> bool:
@@ -304,6 +333,7 @@ class _Walk:
         # The walks of every definition applied within the same resource, by id of the profile
         # (the store keeps profiles for good): each data type's walk is made once per resource.
         self.family = family
+        self.done: set[tuple[int, str]] = set()  # (id of value, location) checked as a whole
 
     def walk(self, profile: Profile) -> _Walk:
         """The walk of another definition (a data type, an extension) in the same resource."""
@@ -312,6 +342,15 @@ class _Walk:
             walk = _Walk(self.run, profile, self.resource, self.root, self.sink, self.family)
             self.family[id(profile)] = walk
         return walk
+
+    def whole(self, value: dict[str, Any], location: str, type_code: str) -> None:
+        """Check a value against the whole definition, once: another profile of the resource
+        may lead to the same value (a Coding, an extension) again, and a second walk could only
+        repeat the issues of the first."""
+        key = (id(value), location)
+        if key not in self.done:
+            self.done.add(key)
+            self.element(self.profile.root, value, location, type_code)
 
     def report(
         self,
@@ -374,7 +413,8 @@ class _Walk:
             self.binding(rule, rule.binding, value, location, type_code)
         if not isinstance(value, dict):
             return
-        if type_code in ("Coding", "Quantity"):
+        if type_code in ("Coding", "Quantity") and rule is not self.profile.root:
+            # (at the root of a Coding's own definition, the element above has checked it)
             self.known_code(value, location)
         if type_code == "Reference":
             self.reference(rule, value, location)
@@ -408,7 +448,7 @@ class _Walk:
         if rule is not self.profile.root and (not rule.children or rule.content_reference):
             definition = self.type_definition(rule, type_code)
             if definition is not None:
-                self.walk(definition).element(definition.root, value, location, type_code)
+                self.walk(definition).whole(value, location, type_code)
             return
         if rule is not self.profile.root:
             # The profile constrains the children; the type's own invariants (qty-3) still apply.
@@ -432,7 +472,7 @@ class _Walk:
         definition = self.store.profile(url)
         if definition is not None:
             if definition.type == "Extension":
-                self.walk(definition).element(definition.root, value, location, "Extension")
+                self.walk(definition).whole(value, location, "Extension")
             return
         # Like the HL7 validator: an extension from HL7's own namespace (or an example domain)
         # must be defined somewhere; other publishers' extensions are allowed unseen.
@@ -456,7 +496,7 @@ class _Walk:
                 if not isinstance(extension, dict) or definition is None:
                     continue
                 where = f"{holder.location}.extension[{index}]"
-                self.walk(definition).element(definition.root, extension, where, "Extension")
+                self.walk(definition).whole(extension, where, "Extension")
                 self.extension(extension, where)
 
     def apply_type_profile(
@@ -474,7 +514,7 @@ class _Walk:
             return
         if profile.type != type_code:
             return
-        self.walk(profile).element(profile.root, value, location, type_code)
+        self.walk(profile).whole(value, location, type_code)
 
     # -- children, cardinality, slicing --------------------------------------------------------
 
@@ -489,7 +529,9 @@ class _Walk:
             if child is None:
                 self.wrong_choice_type(index.choices, key, location)
                 continue
-            name, type_code, quiet = child
+            name, type_code, quiet, free = child
+            if free and not isinstance(content, list):
+                continue
             if key[0] == "_":
                 if key[1:] not in value:  # only an extension on a primitive: it is present
                     count = len(content) if isinstance(content, list) else 1
@@ -817,19 +859,10 @@ class _Walk:
 
     def reference(self, rule: ElementRule, value: dict[str, Any], location: str) -> None:
         reference = value.get("reference")
-        targets = [p for t in rule.types if t.code == "Reference" for p in t.target_profiles]
-        if not isinstance(reference, str) or not targets:
+        targets = self.run.checker.reference_targets(rule)
+        if not isinstance(reference, str) or targets is None:
             return
-        allowed: list[tuple[str, Profile]] = []
-        for url in targets:
-            profile = self.store.profile(url)
-            if profile is not None:
-                allowed.append((profile.type, profile))
-        if not allowed:
-            return
-        types = list(dict.fromkeys(t for t, _ in allowed))
-        if "Resource" in types:
-            return
+        types, allowed = targets
         matches = self.resolve(reference)
         # Only references that resolve are checked: a relative reference to a server the
         # validator cannot see is not judged by its text (as the HL7 validator does).

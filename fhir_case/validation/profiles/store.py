@@ -45,7 +45,9 @@ class RuleStore:
         key = hashlib.sha256(f"{_compiler_fingerprint()}\n{packages.fingerprint}".encode())
         self.folder = root / "rules" / f"profiles-{key.hexdigest()[:40]}"
         self._memo: dict[tuple[str, str], Any] = {}
-        self._profiles: dict[str, Profile | None] = {}  # the hottest lookup, without a tuple key
+        # The hottest lookups, without a tuple key.
+        self._profiles: dict[str, Profile | None] = {}
+        self._core_profiles: dict[str, Profile | None] = {}  # by type name
         self.compiled = 0  # how many items this process had to compile (cache misses)
         self.cache_error: OSError | None = None  # why the cache could not be written, if so
 
@@ -58,7 +60,12 @@ class RuleStore:
             return profile
 
     def core_profile(self, type_name: str) -> Profile | None:
-        return self.profile(CORE_PREFIX + type_name)
+        """The base definition of a resource or data type (``Quantity``), or None."""
+        try:
+            return self._core_profiles[type_name]
+        except KeyError:
+            profile = self._core_profiles[type_name] = self.profile(CORE_PREFIX + type_name)
+            return profile
 
     def expansion(self, canonical: str) -> Expansion | None:
         """What the packages tell of a value set's codes, or None when no package has it."""
