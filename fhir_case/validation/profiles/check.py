@@ -179,14 +179,15 @@ class ProfileChecker:
                 for code in rule.type_codes:
                     quiet = _quiet(rule, code)
                     by_property.setdefault(
-                        stem + code[:1].upper() + code[1:], _Child(name, code, quiet, free=False)
+                        stem + code[:1].upper() + code[1:],
+                        _Child(name, code, f"{stem}.ofType({code})", quiet, free=False),
                     )
             else:
                 code = rule.types[0].code if rule.types else "BackboneElement"
                 quiet = _quiet(rule, code)
                 free = quiet and rule.min == 0 and rule.max != 0
-                by_property[name] = _Child(name, code, quiet, free)
-                by_property.setdefault("_" + name, _Child(name, code, quiet, free=False))
+                by_property[name] = _Child(name, code, name, quiet, free)
+                by_property.setdefault("_" + name, _Child(name, code, name, quiet, free=False))
         required = tuple(
             name
             for name, rule in children.items()
@@ -208,6 +209,7 @@ class _Child(NamedTuple):
 
     name: str  # value[x]
     type_code: str  # Quantity (for valueQuantity)
+    step: str  # in a location: value.ofType(Quantity)
     quiet: bool  # element() finds nothing to check in a value of it: it is only counted
     # Not even counted when single: a quiet element that one value always fits (no other
     # property counts for it, as valueString and valueQuantity do for value[x]).
@@ -335,22 +337,20 @@ class _Walk:
         self.family = family
         self.done: set[tuple[int, str]] = set()  # (id of value, location) checked as a whole
 
-    def walk(self, profile: Profile) -> _Walk:
-        """The walk of another definition (a data type, an extension) in the same resource."""
-        walk = self.family.get(id(profile))
+    def apply(
+        self, definition: Profile, value: dict[str, Any], location: str, type_code: str
+    ) -> None:
+        """Check a value against a whole definition (a data type, an extension, a type profile),
+        once: another profile of the resource may lead to the same value at the same place,
+        and a second walk of it could only repeat the issues of the first."""
+        walk = self.family.get(id(definition))
         if walk is None:
-            walk = _Walk(self.run, profile, self.resource, self.root, self.sink, self.family)
-            self.family[id(profile)] = walk
-        return walk
-
-    def whole(self, value: dict[str, Any], location: str, type_code: str) -> None:
-        """Check a value against the whole definition, once: another profile of the resource
-        may lead to the same value (a Coding, an extension) again, and a second walk could only
-        repeat the issues of the first."""
+            walk = _Walk(self.run, definition, self.resource, self.root, self.sink, self.family)
+            self.family[id(definition)] = walk
         key = (id(value), location)
-        if key not in self.done:
-            self.done.add(key)
-            self.element(self.profile.root, value, location, type_code)
+        if key not in walk.done:
+            walk.done.add(key)
+            walk.element(definition.root, value, location, type_code)
 
     def report(
         self,
@@ -445,17 +445,18 @@ class _Walk:
         self, rule: ElementRule, value: dict[str, Any], location: str, type_code: str
     ) -> None:
         """Check below a complex value: by the children the profile lists, else by its type."""
-        if rule is not self.profile.root and (not rule.children or rule.content_reference):
-            definition = self.type_definition(rule, type_code)
-            if definition is not None:
-                self.walk(definition).whole(value, location, type_code)
-            return
-        if rule is not self.profile.root:
+        if rule is self.profile.root:
+            self.children(rule.children, value, location)
+        elif rule.children and not rule.content_reference:
             # The profile constrains the children; the type's own invariants (qty-3) still apply.
             base_type = self.store.core_profile(type_code)
             if base_type is not None:
                 self.invariants(base_type.root.invariants, value, location, type_code)
-        self.children(rule.children, value, location)
+            self.children(rule.children, value, location)
+        else:
+            definition = self.type_definition(rule, type_code)
+            if definition is not None:
+                self.apply(definition, value, location, type_code)
 
     def type_definition(self, rule: ElementRule, type_code: str) -> Profile | None:
         if rule.content_reference:
@@ -472,7 +473,7 @@ class _Walk:
         definition = self.store.profile(url)
         if definition is not None:
             if definition.type == "Extension":
-                self.walk(definition).whole(value, location, "Extension")
+                self.apply(definition, value, location, "Extension")
             return
         # Like the HL7 validator: an extension from HL7's own namespace (or an example domain)
         # must be defined somewhere; other publishers' extensions are allowed unseen.
@@ -489,14 +490,13 @@ class _Walk:
     def primitive_extensions(self, content: Any, location: str) -> None:
         """The extensions of a primitive (``_gender``), located at the primitive."""
         definition = self.store.core_profile("Extension")
-        holders = list(_items(content, location, "", "Element"))
-        for holder in holders:
-            extensions = holder.value.get("extension") if isinstance(holder.value, dict) else None
+        for holder, holder_location in _located(content, location):
+            extensions = holder.get("extension") if isinstance(holder, dict) else None
             for index, extension in enumerate(extensions if isinstance(extensions, list) else ()):
                 if not isinstance(extension, dict) or definition is None:
                     continue
-                where = f"{holder.location}.extension[{index}]"
-                self.walk(definition).whole(extension, where, "Extension")
+                where = f"{holder_location}.extension[{index}]"
+                self.apply(definition, extension, where, "Extension")
                 self.extension(extension, where)
 
     def apply_type_profile(
@@ -514,7 +514,7 @@ class _Walk:
             return
         if profile.type != type_code:
             return
-        self.walk(profile).whole(value, location, type_code)
+        self.apply(profile, value, location, type_code)
 
     # -- children, cardinality, slicing --------------------------------------------------------
 
@@ -522,59 +522,46 @@ class _Walk:
         self, children: dict[str, ElementRule], value: dict[str, Any], location: str
     ) -> None:
         index = self.run.checker.child_index(children)
+        by_property = index.by_property
         counts: dict[str, int] = {}  # each child present (or required), in order of appearance
-        checked: dict[str, list[_Item]] = {}  # the values of each child that are checked
+        # The values to check of each child: with their locations, by JSON property and type.
+        checked: dict[str, list[tuple[list[tuple[Any, str]], str]]] = {}
         for key, content in value.items():
-            child = index.by_property.get(key)
+            child = by_property.get(key)
             if child is None:
                 self.wrong_choice_type(index.choices, key, location)
                 continue
-            name, type_code, quiet, free = child
-            if free and not isinstance(content, list):
+            if child.free and not isinstance(content, list):
                 continue
+            name, type_code = child.name, child.type_code
             if key[0] == "_":
                 if key[1:] not in value:  # only an extension on a primitive: it is present
                     count = len(content) if isinstance(content, list) else 1
                     counts[name] = counts.get(name, 0) + count
                     if children[name].slices:  # no value to check, but a place in a slice
-                        checked.setdefault(name, []).extend(
-                            [_Item(None, location, type_code)] * count
-                        )
+                        checked.setdefault(name, []).append(([(None, location)] * count, type_code))
                 self.primitive_extensions(content, f"{location}.{key[1:]}")
                 continue
-            if isinstance(content, list):
-                count = len(content) - content.count(None)
-            else:
-                count = 0 if content is None else 1
-            counts[name] = counts.get(name, 0) + count
-            if quiet or not count:
-                continue
-            where = (
-                f"{location}.{name[:-3]}.ofType({type_code})"
-                if name[-1] == "]"
-                else f"{location}.{key}"
-            )
-            items = checked.setdefault(name, [])
-            if isinstance(content, list):
-                items.extend(
-                    _Item(item, f"{where}[{i}]", type_code)
-                    for i, item in enumerate(content)
-                    if item is not None
-                )
-            else:
-                items.append(_Item(content, where, type_code))
+            found = _located(content, f"{location}.{child.step}")
+            counts[name] = counts.get(name, 0) + len(found)
+            if found and not child.quiet:
+                checked.setdefault(name, []).append((found, type_code))
         for name in index.required:
             counts.setdefault(name, 0)
         for name, count in counts.items():
             rule = children[name]
             if count < rule.min or (rule.max is not None and count > rule.max):
                 self.cardinality(rule, count, location)
-            items = checked.get(name, [])
+            groups = checked.get(name, [])
             if rule.slices:
+                items = [
+                    _Item(item, where, code) for found, code in groups for item, where in found
+                ]
                 self.slicing(rule, items, location)
             else:
-                for item in items:
-                    self.element(rule, item.value, item.location, item.type_code)
+                for found, type_code in groups:
+                    for item, where in found:
+                        self.element(rule, item, where, type_code)
 
     def wrong_choice_type(self, choices: tuple[ElementRule, ...], key: str, location: str) -> None:
         for rule in choices:
@@ -896,18 +883,11 @@ class _Walk:
         )
 
 
-def _items(content: Any, location: str, _name: str, type_code: str) -> Iterator[_Item]:
-    if _name:  # extension-only primitive: counts, but there is no value to check
-        count = len(content) if isinstance(content, list) else 1
-        for _ in range(count):
-            yield _Item(None, location, type_code)
-        return
+def _located(content: Any, location: str) -> list[tuple[Any, str]]:
+    """The values of a JSON property (each item of an array) with their locations."""
     if isinstance(content, list):
-        for index, item in enumerate(content):
-            if item is not None:
-                yield _Item(item, f"{location}[{index}]", type_code)
-    elif content is not None:
-        yield _Item(content, location, type_code)
+        return [(item, f"{location}[{i}]") for i, item in enumerate(content) if item is not None]
+    return [] if content is None else [(content, location)]
 
 
 def _valid_date(value: Any) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 Code = tuple[str, str]  # (system, code)
@@ -24,6 +25,10 @@ class Expansion:
     codes: frozenset[Code] | None  # None: not expandable locally
     systems: frozenset[str] | None = None  # None: not known either
 
+    @cached_property
+    def _bare_codes(self) -> frozenset[str]:
+        return frozenset(code for _, code in self.codes or ())
+
     def contains(self, system: str | None, code: str) -> bool | None:
         """Whether the code is in the value set; None when that cannot be known locally.
 
@@ -31,7 +36,7 @@ class Expansion:
         """
         if self.codes is not None:
             if system is None:
-                return any(c == code for _, c in self.codes)
+                return code in self._bare_codes
             return (system, code) in self.codes
         if self.systems is not None and system is not None and system not in self.systems:
             return False  # e.g. a LOINC code in a value set of SNOMED CT concepts only
