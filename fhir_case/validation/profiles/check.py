@@ -34,6 +34,8 @@ _DEFINED_NAMESPACES = ("http://hl7.org/fhir/", "http://example.org/", "http://ex
 _CROSS_VERSION = re.compile(r"http://hl7\.org/fhir/[0-9.]+/StructureDefinition/extension-")
 _BACKBONE = frozenset({"BackboneElement", "Element"})
 _DATE_TYPES = frozenset({"date", "dateTime", "instant"})
+# Primitives with a format of their own to check (dates only when matching a target profile).
+_FORMATTED_TYPES = _DATE_TYPES | {"canonical"}
 _DATE = re.compile(
     r"(?P<y>[0-9]{4})(-(?P<m>[0-9]{2})(-(?P<d>[0-9]{2})"
     r"(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?)?)?"
@@ -369,6 +371,35 @@ class _Walk:
     def element(self, rule: ElementRule, value: Any, location: str, type_code: str) -> None:
         if value is None:  # a primitive with only an extension (``_birthDate``): nothing to check
             return
+        if rule.constrains_value or type_code in _FORMATTED_TYPES:
+            self.constraints(rule, value, location, type_code)
+        if not isinstance(value, dict):
+            return
+        if type_code in ("Coding", "Quantity") and rule is not self.profile.root:
+            # (at the root of a Coding's own definition, the element above has checked it)
+            self.known_code(value, location)
+        if type_code == "Reference":
+            self.reference(rule, value, location)
+        if type_code in _RESOURCE_TYPES or (
+            type_code not in PRIMITIVE_TYPES
+            and "resourceType" in value
+            and value is not self.resource
+        ):
+            # %rootResource: the container for a contained resource, else the resource itself.
+            contained = rule.path.endswith(".contained")
+            if id(value) not in self.run.apart:
+                self.run.resource(value, location, self.root if contained else value, self.sink)
+            return
+        if rule.type_profiles:
+            for url in rule.type_profiles.get(type_code, ()):
+                self.apply_type_profile(url, value, location, type_code)
+        elif type_code == "Extension" and rule is not self.profile.root:
+            self.extension(value, location)
+        if type_code not in PRIMITIVE_TYPES:
+            self.descend(rule, value, location, type_code)
+
+    def constraints(self, rule: ElementRule, value: Any, location: str, type_code: str) -> None:
+        """The checks of a value itself: its format, invariants, fixed value, pattern, binding."""
         if type_code == "canonical" and not _valid_canonical(value):
             self.report(
                 location,
@@ -411,35 +442,6 @@ class _Walk:
             )
         if rule.binding is not None:
             self.binding(rule, rule.binding, value, location, type_code)
-        if not isinstance(value, dict):
-            return
-        if type_code in ("Coding", "Quantity") and rule is not self.profile.root:
-            # (at the root of a Coding's own definition, the element above has checked it)
-            self.known_code(value, location)
-        if type_code == "Reference":
-            self.reference(rule, value, location)
-        if type_code in _RESOURCE_TYPES or (
-            type_code not in PRIMITIVE_TYPES
-            and "resourceType" in value
-            and value is not self.resource
-        ):
-            # %rootResource: the container for a contained resource, else the resource itself.
-            contained = rule.path.endswith(".contained")
-            if id(value) not in self.run.apart:
-                self.run.resource(value, location, self.root if contained else value, self.sink)
-            return
-        for type_ref in rule.types:
-            if type_ref.code == type_code:
-                for url in type_ref.profiles:
-                    self.apply_type_profile(url, value, location, type_code)
-        if (
-            type_code == "Extension"
-            and rule is not self.profile.root
-            and not any(t.profiles for t in rule.types)
-        ):
-            self.extension(value, location)
-        if type_code not in PRIMITIVE_TYPES:
-            self.descend(rule, value, location, type_code)
 
     def descend(
         self, rule: ElementRule, value: dict[str, Any], location: str, type_code: str

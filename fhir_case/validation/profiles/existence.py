@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 Test = Callable[[Any], bool]
 
@@ -188,9 +188,10 @@ class _Parser:
         path, _, function = token.rpartition(".")
         if not path or function not in _FUNCTIONS or self.take() != "()":
             raise _Unsupported
-        steps = tuple(path.split("."))
-        if any(step in ("and", "or", "xor", "implies", "not") for step in steps):
+        names = path.split(".")
+        if any(name in ("and", "or", "xor", "implies", "not") for name in names):
             raise _Unsupported
+        steps = tuple(_Step(name, _choice_keys_of(name)) for name in names)
         if function == "exists":
             return lambda v: _exists(v, steps, with_extensions=True)
         if function == "empty":
@@ -198,7 +199,17 @@ class _Parser:
         return lambda v: _exists(v, steps, with_extensions=False)
 
 
-def _exists(value: Any, steps: tuple[str, ...], *, with_extensions: bool) -> bool:
+class _Step(NamedTuple):
+    name: str  # value
+    choice_keys: frozenset[str]  # valueQuantity, _valueString, ...: the JSON keys of value[x]
+
+
+def _choice_keys_of(name: str) -> frozenset[str]:
+    keys = [name + suffix for suffix in _TYPE_SUFFIXES]
+    return frozenset(keys + ["_" + key for key in keys])
+
+
+def _exists(value: Any, steps: tuple[_Step, ...], *, with_extensions: bool) -> bool:
     current = [value]
     for step in steps[:-1]:
         current = [
@@ -214,10 +225,10 @@ def _exists(value: Any, steps: tuple[str, ...], *, with_extensions: bool) -> boo
     return False
 
 
-def _children(item: dict[str, Any], name: str, *, with_extensions: bool) -> Iterator[Any]:
-    """The non-empty values of ``name`` in an object, the element's own or a choice type's
-    (``valueQuantity`` for ``value``), and the extensions of primitives (``_name``) if asked."""
-    for key in _keys(item, name):
+def _children(item: dict[str, Any], step: _Step, *, with_extensions: bool) -> Iterator[Any]:
+    """The non-empty values of a step in an object, the element's own or a choice type's
+    (``valueQuantity`` for ``value``), and the extensions of primitives (``_value``) if asked."""
+    for key in _keys(item, step):
         child = item.get(key)
         for found in child if isinstance(child, list) else (child,):
             if found is not None and found != {} and found != []:
@@ -228,15 +239,7 @@ def _children(item: dict[str, Any], name: str, *, with_extensions: bool) -> Iter
                 yield extended
 
 
-def _keys(item: dict[str, Any], name: str) -> Iterator[str]:
-    yield name
-    yield from _choice_keys(item, name)
-
-
-def _choice_keys(item: dict[str, Any], stem: str) -> set[str]:
-    """valueQuantity, valueString for ``value`` (also when only ``_valueString`` is there)."""
-    return {
-        base
-        for key in item
-        if (base := key.removeprefix("_")).startswith(stem) and base[len(stem) :] in _TYPE_SUFFIXES
-    }
+def _keys(item: dict[str, Any], step: _Step) -> Iterator[str]:
+    yield step.name
+    # valueQuantity, valueString for ``value`` (also when only ``_valueString`` is there)
+    yield from {key.removeprefix("_") for key in step.choice_keys.intersection(item)}

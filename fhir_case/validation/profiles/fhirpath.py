@@ -8,7 +8,7 @@ parse or evaluate is skipped (and counted), never reported as a failure.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeGuard
 
@@ -54,15 +54,19 @@ def _ref_1(value: Any, root: Any) -> bool:
     return reference[1:] in ids
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+def _strings(value: Any) -> set[str]:
+    """Every string in a JSON value."""
+    found: set[str] = set()
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            found.add(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
 
 
 def _dom_3(resource: Any, root: Any) -> bool:
@@ -74,10 +78,10 @@ def _dom_3(resource: Any, root: Any) -> bool:
     contained = resource.get("contained") if isinstance(resource, dict) else None
     if not isinstance(contained, list):
         return True
-    strings = set(_strings(resource))
+    strings = _strings(resource)
     for item in contained:
         id_ = item.get("id") if isinstance(item, dict) else None
-        if isinstance(id_, str) and f"#{id_}" not in strings and "#" not in set(_strings(item)):
+        if isinstance(id_, str) and f"#{id_}" not in strings and "#" not in _strings(item):
             return False
     return True
 

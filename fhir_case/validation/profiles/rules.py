@@ -8,6 +8,7 @@ slicing. Trees are plain data (picklable) so the rule cache can store them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 # Element invariants this layer leaves to others: ele-1 (empty elements) is the structure
@@ -60,6 +61,25 @@ class ElementRule:
     @property
     def is_choice(self) -> bool:
         return self.name.endswith("[x]")
+
+    @cached_property
+    def constrains_value(self) -> bool:
+        """Whether the element has a fixed value, pattern, required binding or invariants."""
+        return (
+            self.fixed is not None
+            or self.pattern is not None
+            or self.binding is not None
+            or bool(self.invariants)
+        )
+
+    @cached_property
+    def type_profiles(self) -> dict[str, tuple[str, ...]]:
+        """The profiles each type must conform to (``Extension`` -> its definition), if any."""
+        found: dict[str, tuple[str, ...]] = {}
+        for type_ref in self.types:
+            if type_ref.profiles:
+                found[type_ref.code] = found.get(type_ref.code, ()) + type_ref.profiles
+        return found
 
     @property
     def type_codes(self) -> tuple[str, ...]:
