@@ -544,10 +544,14 @@ class _Walk:
                         checked.setdefault(name, []).append(([(None, location)] * count, type_code))
                 self.primitive_extensions(content, f"{location}.{key[1:]}")
                 continue
-            found = _located(content, f"{location}.{child.step}")
-            counts[name] = counts.get(name, 0) + len(found)
-            if found and not child.quiet:
-                checked.setdefault(name, []).append((found, type_code))
+            if child.quiet:  # only counted
+                count = _count(content)
+            else:
+                found = _located(content, f"{location}.{child.step}")
+                count = len(found)
+                if found:
+                    checked.setdefault(name, []).append((found, type_code))
+            counts[name] = counts.get(name, 0) + count
         for name in index.required:
             counts.setdefault(name, 0)
         for name, count in counts.items():
@@ -883,6 +887,13 @@ class _Walk:
             rule=f"target-type:{found}{self.suffix}",
             hint=f"refer to a {' or '.join(types)}",
         )
+
+
+def _count(content: Any) -> int:
+    """How many values a JSON property holds (the items of an array that are not null)."""
+    if isinstance(content, list):
+        return len(content) - content.count(None)
+    return 0 if content is None else 1
 
 
 def _located(content: Any, location: str) -> list[tuple[Any, str]]:

@@ -239,7 +239,10 @@ def _children(item: dict[str, Any], step: _Step, *, with_extensions: bool) -> It
                 yield extended
 
 
-def _keys(item: dict[str, Any], step: _Step) -> Iterator[str]:
-    yield step.name
-    # valueQuantity, valueString for ``value`` (also when only ``_valueString`` is there)
-    yield from {key.removeprefix("_") for key in step.choice_keys.intersection(item)}
+def _keys(item: dict[str, Any], step: _Step) -> tuple[str, ...]:
+    """The step's name, and its choice types in the object (valueQuantity, valueString for
+    ``value``, also when only ``_valueString`` is there)."""
+    choices = step.choice_keys.intersection(item)
+    if not choices:
+        return (step.name,)
+    return (step.name, *{key.removeprefix("_") for key in choices})
