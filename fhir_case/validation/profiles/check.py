@@ -293,9 +293,9 @@ class _Run:
             profile = self.store.profile(vital) if vital else None
             if profile is not None and profile not in profiles:
                 profiles.append(profile)
-        walks: dict[int, _Walk] = {}
+        family = _Family(len(profiles))
         for profile in profiles:
-            _Walk(self, profile, resource, root, sink, walks).element(
+            _Walk(self, profile, resource, root, sink, family).element(
                 profile.root, resource, location, resource_type
             )
 
@@ -308,11 +308,22 @@ class _Run:
                 self._matching = _Run(
                     self.checker, self.resolver, check_formats=True, conforms=self._conforms
                 )
-            _Walk(self._matching, profile, resource, resource, sink, {}).element(
+            _Walk(self._matching, profile, resource, resource, sink, _Family(1)).element(
                 profile.root, resource, location, profile.type
             )
             self._conforms[key] = not any(issue.is_error for issue in sink)
         return self._conforms[key]
+
+
+class _Family:
+    """The walks of the definitions applied within one resource (one walk per definition)."""
+
+    def __init__(self, profiles: int) -> None:
+        self.walks: dict[int, _Walk] = {}  # by id of the profile (the store keeps profiles)
+        # When several profiles walk the resource, one may lead to a value that another has
+        # checked against the same definition at the same place: (id of the definition, id of
+        # the value, location) of each value checked against a whole definition.
+        self.done: set[tuple[int, int, str]] | None = set() if profiles > 1 else None
 
 
 class _Walk:
@@ -325,7 +336,7 @@ class _Walk:
         resource: Any,
         root: Any,
         sink: list[Issue],
-        family: dict[int, _Walk],
+        family: _Family,
     ) -> None:
         self.run = run
         self.store = run.store
@@ -334,25 +345,24 @@ class _Walk:
         self.root = root
         self.sink = sink
         self.suffix = "" if profile.is_base else f"@{profile.url}"
-        # The walks of every definition applied within the same resource, by id of the profile
-        # (the store keeps profiles for good): each data type's walk is made once per resource.
         self.family = family
-        self.done: set[tuple[int, str]] = set()  # (id of value, location) checked as a whole
 
     def apply(
         self, definition: Profile, value: dict[str, Any], location: str, type_code: str
     ) -> None:
         """Check a value against a whole definition (a data type, an extension, a type profile),
-        once: another profile of the resource may lead to the same value at the same place,
-        and a second walk of it could only repeat the issues of the first."""
-        walk = self.family.get(id(definition))
+        once: a second walk of it at the same place could only repeat the issues of the first."""
+        family = self.family
+        walk = family.walks.get(id(definition))
         if walk is None:
-            walk = _Walk(self.run, definition, self.resource, self.root, self.sink, self.family)
-            self.family[id(definition)] = walk
-        key = (id(value), location)
-        if key not in walk.done:
-            walk.done.add(key)
-            walk.element(definition.root, value, location, type_code)
+            walk = _Walk(self.run, definition, self.resource, self.root, self.sink, family)
+            family.walks[id(definition)] = walk
+        if family.done is not None:
+            key = (id(definition), id(value), location)
+            if key in family.done:
+                return
+            family.done.add(key)
+        walk.element(definition.root, value, location, type_code)
 
     def report(
         self,
