@@ -14,8 +14,8 @@ def objects(value: Any, *, skip: str | None = None) -> list[tuple[Path, dict[str
     entered (``skip="resource"``: not a Bundle's entry resources).
 
     Checking a resource walks every object of it, so this is a hot loop: a list, not a
-    generator, and one call per object (a list's items are visited in the loop of their
-    object).
+    generator, and one call (one stack frame of depth) per object: a list's items are visited
+    in the loop of the object that holds the list.
     """
     found: list[tuple[Path, dict[str, Any]]] = []
 
@@ -27,7 +27,11 @@ def objects(value: Any, *, skip: str | None = None) -> list[tuple[Path, dict[str
             if isinstance(item, dict):
                 visit(item, (*path, key))
             elif isinstance(item, list):
-                items(item, (*path, key))
+                for position, element in enumerate(item):
+                    if isinstance(element, dict):
+                        visit(element, (*path, key, position))
+                    elif isinstance(element, list):
+                        items(element, (*path, key, position))
 
     def items(array: list[Any], path: Path) -> None:
         for position, item in enumerate(array):
