@@ -233,7 +233,7 @@ def _quiet(rule: ElementRule, type_code: str) -> bool:
         and rule.binding is None
         and not rule.invariants
         and not rule.slices
-        and not any(t.profiles for t in rule.types if t.code == type_code)
+        and type_code not in rule.type_profiles
     )
 
 
