@@ -10,8 +10,10 @@ class, once, the JSON name of each field, whether it repeats, its element model 
 primitive) a pydantic validator of the field's own annotation, the required fields and the
 choice groups (``value[x]``: at most one, exactly one when required). It says True only when
 
-- every key is a field of the model (``resourceType`` at the top, equal to the model's);
-- no value is ``null``, empty (``{}``, ``[]``, ``""``) or an extension sibling (``_name``);
+- every key is a field of the model (``resourceType`` at the top, equal to the model's), a
+  primitive's extension sibling (``_name``) included;
+- no value is ``null`` or empty (``{}``, ``[]``, ``""``), not even a placeholder ``null`` in a
+  list of extension siblings (so a resource it accepts holds no empty content anywhere);
 - a repeating field holds a list, any other field no list;
 - an element is an object that passes the same check against its own model;
 - a primitive passes the validator of the model's own annotation for that field;
@@ -34,7 +36,6 @@ from pydantic import TypeAdapter
 
 # Primitive verdicts are remembered by value (codes, systems, units repeat): bounded.
 _LEAF_MEMO_SIZE = 65536
-_EMPTY: tuple[Any, ...] = ({}, [], "")
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ class _Field:
 class _Shape:
     resource_type: str | None
     fields: dict[str, _Field]
-    required: tuple[str, ...]
-    choices: tuple[tuple[tuple[str, ...], bool], ...]  # (JSON names, required)
+    required: frozenset[str]
+    choices: tuple[tuple[frozenset[str], bool], ...]  # (JSON names, required)
 
 
 def surely_accepted(model: type[Any], value: Any) -> bool:
@@ -61,34 +62,40 @@ def surely_accepted(model: type[Any], value: Any) -> bool:
 
 
 def _accepts(model: type[Any], value: Any, *, top: bool = False) -> bool:
+    # Plain loops, not all()/any() over generators: this runs for every object of every resource.
     shape = _shape(model)
     if shape is None or not isinstance(value, dict) or not value:
         return False
     fields = shape.fields
     for key, item in value.items():
-        if key == "resourceType" and top and item == shape.resource_type:
-            continue
         field = fields.get(key)
-        if field is None or item is None or (item in _EMPTY and not isinstance(item, bool)):
+        if field is None:
+            if top and key == "resourceType" and item == shape.resource_type:
+                continue
+            return False
+        if item is None or (not item and isinstance(item, dict | list | str)):
             return False
         if field.repeats:
             if not isinstance(item, list):
                 return False
             if field.model is not None:
-                if not all(_accepts(field.model, element) for element in item):
-                    return False
-            elif any(element is None or element == "" for element in item):
-                return False
+                for element in item:
+                    if not _accepts(field.model, element):
+                        return False
+            else:
+                for element in item:
+                    if element is None or element == "":
+                        return False
         elif isinstance(item, list) or (
             field.model is not None and not _accepts(field.model, item)
         ):
             return False
         if field.leaf is not None and not field.leaf(item):
             return False
-    if any(name not in value for name in shape.required):
+    if not value.keys() >= shape.required:
         return False
     for names, required in shape.choices:
-        present = sum(name in value for name in names)
+        present = len(value.keys() & names)
         if present > 1 or (required and present == 0):
             return False
     return True
@@ -121,8 +128,8 @@ def _compiled_shape(model: type[Any]) -> _Shape | None:
     required: list[str] = []
     for name, info in infos.items():
         alias = names[name]
-        if alias.startswith("_") or name == "fhir_comments":
-            continue  # extension siblings and comments: their presence answers False
+        if name == "fhir_comments":
+            continue  # not FHIR JSON: its presence answers False
         field = _field(info)
         if field is not None:
             fields[alias] = field
@@ -133,12 +140,12 @@ def _compiled_shape(model: type[Any]) -> _Shape | None:
     for group in choice_groups.values():
         extra = infos[group[0]].json_schema_extra
         needed = isinstance(extra, dict) and extra.get("one_of_many_required") is True
-        choices.append((tuple(names[name] for name in group), needed))
+        choices.append((frozenset(names[name] for name in group), needed))
     resource_type = getattr(model, "__resource_type__", None)
     return _Shape(
         resource_type if isinstance(resource_type, str) else None,
         fields,
-        tuple(dict.fromkeys(required)),
+        frozenset(required),
         tuple(choices),
     )
 

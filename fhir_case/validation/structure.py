@@ -152,13 +152,21 @@ def _empty_content(resource: dict[str, Any], root: str, value: Any) -> Iterator[
 def _maybe_empty(value: Any) -> bool:
     """Whether :func:`_empty_content` may find anything: a quick walk that builds no paths
     (most resources have no empty content; a ``null`` in an array is left to the full walk)."""
-    items = value.values() if isinstance(value, dict) else value
-    for item in items:
-        if item is None or item == "" or item == {} or item == []:
-            return True
-        nested = isinstance(item, list) or (isinstance(item, dict) and "resourceType" not in item)
-        if nested and _maybe_empty(item):
-            return True
+    pending = [value]  # a loop, not recursion: it visits every object and array of a resource
+    while pending:
+        holder = pending.pop()
+        for item in holder.values() if isinstance(holder, dict) else holder:
+            if isinstance(item, dict):
+                if not item:
+                    return True
+                if "resourceType" not in item:
+                    pending.append(item)
+            elif isinstance(item, list):
+                if not item:
+                    return True
+                pending.append(item)
+            elif item is None or item == "":
+                return True
     return False
 
 

@@ -40,6 +40,20 @@ ODD_VALUES: list[Any] = [
     "ünïcode",
     "x" * 70,
 ]
+# Extension siblings (``_name``) of primitives, valid and not.
+SIBLINGS: list[Any] = [
+    {"extension": [{"url": "http://example.org/note", "valueString": "x"}]},
+    {"id": "a1"},
+    {"id": "a1", "extension": [{"url": "http://example.org/n", "valueCode": "unknown"}]},
+    [{"id": "a1"}],
+    [None, {"id": "a1"}],
+    [None],
+    {"extension": [{"valueString": "no url"}]},
+    {"extension": {"url": "http://example.org/not-a-list"}},
+    {"extension": []},
+    {"id": 12},
+    {"text": "x"},
+]
 
 
 def own_parts(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -88,8 +102,8 @@ def deleted(value: Any, path: tuple[Any, ...]) -> Any:
 
 
 def model_mutations(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Each top-level element and a few nested ones, deleted and replaced by odd values;
-    a second value for each choice element."""
+    """Each top-level element and a few nested ones, deleted and replaced by odd values, or
+    given an extension sibling; a second value for each choice element."""
     for number, path in enumerate(paths(resource)):
         if path == ("resourceType",) or (number % 7 not in (0, 1) and len(path) > 1):
             continue
@@ -97,6 +111,11 @@ def model_mutations(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield deleted(resource, path)
         for odd in ODD_VALUES[number % 3 :: 3] if len(path) > 1 else ODD_VALUES:
             yield replaced(resource, path, odd)
+    for number, path in enumerate(paths(resource)):
+        if number % 5 == 0 and isinstance(path[-1], str) and not path[-1].startswith("_"):
+            sibling = (*path[:-1], f"_{path[-1]}")
+            for value in SIBLINGS[number % 2 :: 2] if len(path) > 1 else SIBLINGS:
+                yield replaced(resource, sibling, value)
     for key in list(resource):
         for other in ("valueString", "valueBoolean", "effectiveDateTime", "onsetString"):
             if key != other and key.startswith(other[:5]) and key[5:6].isupper():
@@ -197,3 +216,23 @@ def test_same_issues_with_and_without_it(
     full = [without_it.validate(document) for document in documents]
     assert len(documents) > 200
     assert quick == full
+
+
+def test_extension_siblings_are_checked_not_refused() -> None:
+    patient = locations.model_class("Patient")
+    absent = {
+        "extension": [
+            {
+                "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                "valueCode": "unknown",
+            }
+        ]
+    }
+    assert surely_accepted(patient, {"resourceType": "Patient", "_birthDate": absent})
+    named = {"given": ["Ann", "Lee"], "_given": [absent, absent]}
+    assert surely_accepted(patient, {"resourceType": "Patient", "name": [named]})
+    # The model accepts a placeholder null; the quick check leaves every null to the model.
+    placeholder = {"given": ["Ann", "Lee"], "_given": [None, absent]}
+    assert not surely_accepted(patient, {"resourceType": "Patient", "name": [placeholder]})
+    for wrong in ({}, {"extension": [{"valueCode": "unknown"}]}, {"text": "x"}, [absent]):
+        assert not surely_accepted(patient, {"resourceType": "Patient", "_birthDate": wrong})
