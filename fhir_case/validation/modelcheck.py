@@ -27,6 +27,7 @@ the structure layer before the check, each checked against its own model.
 
 from __future__ import annotations
 
+import itertools
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,8 +35,12 @@ from typing import Annotated, Any
 
 from pydantic import TypeAdapter
 
-# Primitive verdicts are remembered by value (codes, systems, units repeat): bounded.
+# Primitive verdicts are remembered by field and value (codes, systems, units repeat), in one
+# memo of at most _LEAF_MEMO_SIZE short values: its size is bounded whatever a file holds.
 _LEAF_MEMO_SIZE = 65536
+_LEAF_MEMO_LONGEST = 256  # characters: codes, URLs and dates are shorter; text is not remembered
+_verdicts: dict[tuple[Any, ...], bool] = {}
+_field_numbers = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -182,30 +187,32 @@ _UNION_TYPE = type(int | None)
 
 def _leaf(adapter: TypeAdapter[Any]) -> Callable[[Any], bool]:
     """Whether the field's own validator accepts a primitive value (remembered by value)."""
-    verdicts: dict[Any, bool] = {}
+    field = next(_field_numbers)
 
     def accepts(value: Any) -> bool:
-        key = _key(value)
-        if key is not None and key in verdicts:
-            return verdicts[key]
-        try:
-            adapter.validate_python(value)
-            verdict = True
-        except Exception:  # fhir_core raises TypeError, AttributeError on odd input:
-            verdict = False  # the model, built then, raises what it raises
-        if key is not None:
-            if len(verdicts) >= _LEAF_MEMO_SIZE:
-                verdicts.clear()
-            verdicts[key] = verdict
+        key = _key(field, value)
+        verdict = _verdicts.get(key) if key is not None else None
+        if verdict is None:
+            try:
+                adapter.validate_python(value)
+                verdict = True
+            except Exception:  # fhir_core raises TypeError, AttributeError on odd input:
+                verdict = False  # the model, built then, raises what it raises
+            if key is not None:
+                if len(_verdicts) >= _LEAF_MEMO_SIZE:
+                    _verdicts.clear()
+                _verdicts[key] = verdict
         return verdict
 
     return accepts
 
 
-def _key(value: Any) -> Any:
-    """A hashable key that tells ``1``, ``1.0`` and ``True`` apart; None: not remembered."""
-    if isinstance(value, str | int | float | bool):
-        return (type(value), value)
-    if isinstance(value, list) and all(isinstance(v, str | int | float | bool) for v in value):
-        return tuple((type(v), v) for v in value)
+def _key(field: int, value: Any) -> tuple[Any, ...] | None:
+    """A key that tells ``1``, ``1.0`` and ``True`` apart; None: not remembered (a long string,
+    a list, an object)."""
+    kind = value.__class__
+    if kind is str:
+        return (field, value) if len(value) <= _LEAF_MEMO_LONGEST else None
+    if kind is int or kind is float or kind is bool:
+        return (field, kind, value)
     return None

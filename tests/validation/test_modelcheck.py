@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from fhir_case.validation import Validator, locations, structure
+from fhir_case.validation import Validator, locations, modelcheck, structure
 from fhir_case.validation.modelcheck import surely_accepted
 from tests.validation.test_schema_quick import mutations, resources
 
@@ -236,3 +236,21 @@ def test_extension_siblings_are_checked_not_refused() -> None:
     assert not surely_accepted(patient, {"resourceType": "Patient", "name": [placeholder]})
     for wrong in ({}, {"extension": [{"valueCode": "unknown"}]}, {"text": "x"}, [absent]):
         assert not surely_accepted(patient, {"resourceType": "Patient", "_birthDate": wrong})
+
+
+def test_primitive_verdicts_remembered_in_bounded_space(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(modelcheck, "_LEAF_MEMO_SIZE", 10)
+    monkeypatch.setattr(modelcheck, "_verdicts", {})
+    for number in range(25):
+        text = "x" * modelcheck._LEAF_MEMO_LONGEST + str(number)
+        resource = {"resourceType": "Patient", "id": f"p{number}", "name": [{"text": text}]}
+        assert check(resource)
+    assert 0 < len(modelcheck._verdicts) <= 10
+    assert all(len(str(key[-1])) <= modelcheck._LEAF_MEMO_LONGEST for key in modelcheck._verdicts)
+    # 1, 1.0 and true are told apart: a remembered number does not answer for a boolean.
+    observations = [
+        {"resourceType": "Observation", "status": "final", "code": {"text": "x"}}
+        | {"valueQuantity": {"value": value}}
+        for value in (1, 1.0, True)
+    ]
+    assert [check(observation) for observation in observations] == [True, True, False]
