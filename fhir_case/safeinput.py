@@ -18,7 +18,7 @@ import math
 import re
 import stat
 from collections.abc import Callable
-from json.decoder import JSONObject  # type: ignore[attr-defined]
+from json.decoder import WHITESPACE, JSONObject, scanstring  # type: ignore[attr-defined]
 from json.scanner import py_make_scanner  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -314,7 +314,7 @@ def _number_position(text: str) -> int | None:
 
 
 def _duplicate_position(text: str) -> int | None:
-    """Where the first object with a duplicate key starts (a slower, position-aware parse)."""
+    """Where the first repeated key of an object is (a slower, position-aware parse)."""
 
     def object_at(
         state: tuple[str, int], strict: bool, scan_once: Any, hook: Any, pairs_hook: Any, memo: Any
@@ -322,8 +322,8 @@ def _duplicate_position(text: str) -> int | None:
         try:
             return JSONObject(state, strict, scan_once, hook, _unique_keys, memo)  # type: ignore[no-any-return]
         except _Refused as refused:
-            if refused.index is None:
-                refused.index = state[1] - 1
+            if refused.index is None:  # this object, not one inside it, repeats a key
+                refused.index = _repeated_key(text, state[1], scan_once)
             raise
 
     decoder: Any = json.JSONDecoder()
@@ -338,6 +338,21 @@ def _duplicate_position(text: str) -> int | None:
     except (ValueError, RecursionError):
         return None
     return None
+
+
+def _repeated_key(text: str, position: int, scan_once: Any) -> int:
+    """Where the second occurrence of a key begins, in the object whose first key (or
+    whitespace before it) is at ``position``; the object is valid JSON but for the repetition."""
+    seen: set[str] = set()
+    while True:
+        position = WHITESPACE.match(text, position).end()
+        key, after = scanstring(text, position + 1)
+        if key in seen:
+            return position
+        seen.add(key)
+        colon = WHITESPACE.match(text, after).end()
+        _, position = scan_once(text, WHITESPACE.match(text, colon + 1).end())
+        position = WHITESPACE.match(text, position).end() + 1  # past ","
 
 
 def _json_problem(error: json.JSONDecodeError) -> str:

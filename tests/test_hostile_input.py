@@ -122,8 +122,11 @@ def test_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
 
 
 def test_position_of_a_duplicate_key_and_of_an_ndjson_line() -> None:
-    with pytest.raises(InputFileError, match=r"^f\.json:3:6: duplicate key \"b\""):
+    with pytest.raises(InputFileError, match=r"^f\.json:3:15: duplicate key \"b\""):
         parse_json('{"a": 1,\n "x": [\n  1, {"b": 1, "b": 2}]}', "f.json")
+    # The repeated key itself, not a key of the same name in a value before it.
+    with pytest.raises(InputFileError, match=r"^f\.json:2:3: duplicate key \"k\""):
+        parse_json('{ "k" : {"k": [1, {"k": 2}]} ,\n  "k": 3}', "f.json")
     with pytest.raises(InputFileError, match=r"^f\.ndjson:41:7: not valid JSON"):
         parse_json('{"a": ]}', "f.ndjson", first_line=41)
 

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from fhir_case.validation import locations
 from fhir_case.validation.issues import Issue, finding
+from fhir_case.validation.jsontree import objects
 
 LAYER = "bundle"
 _issue = partial(finding, LAYER)
@@ -321,7 +322,10 @@ def check_references(resource: dict[str, Any], root: str, resolver: Resolver) ->
     contained_ids = {
         item.get("id") for item in resource.get("contained") or [] if isinstance(item, dict)
     }
-    for path, reference in _find_references(resource, []):
+    for path, value in objects(resource):
+        reference = value.get("reference")
+        if not isinstance(reference, str):
+            continue
         problem = _reference_problem(reference, contained_ids, resolver)
         if problem is not None:
             message, hint = problem
@@ -374,19 +378,6 @@ def _must_resolve(reference: str) -> bool:
     if reference.startswith("urn:"):
         return True
     return not _ABSOLUTE.match(reference)
-
-
-def _find_references(value: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], str]]:
-    if isinstance(value, dict):
-        reference = value.get("reference")
-        if isinstance(reference, str):
-            yield path, reference
-        for key, item in value.items():
-            if isinstance(item, dict | list):
-                yield from _find_references(item, [*path, key])
-    elif isinstance(value, list):
-        for position, item in enumerate(value):
-            yield from _find_references(item, [*path, position])
 
 
 def _first_type(entries: list[dict[str, Any]]) -> Any:

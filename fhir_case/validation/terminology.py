@@ -24,6 +24,8 @@ from typing import Any
 from fhir_case.terminology.register import CodeRegister, load_register
 from fhir_case.validation import locations, ucum
 from fhir_case.validation.issues import Issue, finding
+from fhir_case.validation.jsontree import objects
+from fhir_case.validation.locations import JsonPath
 
 LAYER = "terminology"
 _issue = partial(finding, LAYER)
@@ -82,7 +84,7 @@ def check_terminology(
     """Terminology issues of one resource (a Bundle's entries are checked one by one)."""
     register = register or load_register()
     issues: list[Issue] = []
-    for path, item in _objects(resource, []):
+    for path, item in objects(resource, skip="resource"):
         keys = item.keys()
         if not keys <= _QUANTITY_KEYS and not keys <= _CODING_KEYS:
             continue
@@ -94,22 +96,11 @@ def check_terminology(
     return issues
 
 
-def _objects(value: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], dict[str, Any]]]:
-    if isinstance(value, dict):
-        yield path, value
-        for key, item in value.items():
-            if isinstance(item, dict | list) and key != "resource":
-                yield from _objects(item, [*path, key])
-    elif isinstance(value, list):
-        for position, item in enumerate(value):
-            yield from _objects(item, [*path, position])
-
-
 def _coding(
     coding: dict[str, Any],
     resource: dict[str, Any],
     root: str,
-    path: list[str | int],
+    path: JsonPath,
     register: CodeRegister,
 ) -> Iterator[Issue]:
     system, code = coding.get("system"), coding.get("code")
@@ -165,7 +156,7 @@ def _coding(
         )
 
 
-def _ucum(code: str, resource: dict[str, Any], root: str, path: list[str | int]) -> Iterator[Issue]:
+def _ucum(code: str, resource: dict[str, Any], root: str, path: JsonPath) -> Iterator[Issue]:
     problem = ucum.check_unit(code)
     if problem is None:
         return

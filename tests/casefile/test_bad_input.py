@@ -290,3 +290,29 @@ def test_hostile_dates_are_refused_clearly(old: str, new: str, words: str, tmp_p
     assert "Traceback" not in result.stderr
     assert words in result.stderr and "Fix: " in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+ENCODINGS = [
+    ("UTF-16 with a byte order mark", "\ufefftitle: x\n".encode("utf-16-le"), "", "UTF-16"),
+    ("UTF-16 without one", "title: x\n".encode("utf-16-le"), "", "the file is UTF-16 text"),
+    ("Latin-1", "title: café\n".encode("latin-1"), ":1:11", "byte 0xe9 cannot be decoded"),
+    ("empty", b"", "", "the case file is empty"),
+    ("only a UTF-8 byte order mark", b"\xef\xbb\xbf\n", "", "the case file is empty"),
+]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS, ids=[e[0] for e in ENCODINGS])
+def test_a_case_file_in_another_encoding_is_refused_with_the_fix(
+    tmp_path: Path, encoding: tuple[str, bytes, str, str]
+) -> None:
+    _, data, position, words = encoding
+    case_file = tmp_path / "case.yaml"
+    case_file.write_bytes(data)
+    result = run_cli("build", str(case_file), "--out", str(tmp_path / "out"))
+    message = result.stderr.strip()
+    assert result.returncode == 2, message
+    assert message.startswith(f"fhir-case build: error: {case_file}{position}: "), message
+    assert words in message, message
+    assert "UTF-8" in message or "empty" in message, message
+    assert "Traceback" not in message
+    assert not (tmp_path / "out").exists()

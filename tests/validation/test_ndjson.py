@@ -86,7 +86,7 @@ def test_issues_name_the_file_the_line_and_the_fhirpath(
         in out
     )
     assert f"{export / 'Encounter.ndjson'}:1: error export: column " in out  # two objects
-    assert f'{path}:7: error export: column 1: duplicate key "id" in one object' in out
+    assert f'{path}:7: error export: column 44: duplicate key "id" in one object' in out
     assert f"{path}: {len(lines) - 3} resources, " in out
 
 
