@@ -16,7 +16,8 @@ choice groups (``value[x]``: at most one, exactly one when required). It says Tr
   list of extension siblings (so a resource it accepts holds no empty content anywhere);
 - a repeating field holds a list, any other field no list;
 - an element is an object that passes the same check against its own model;
-- a primitive passes the validator of the model's own annotation for that field;
+- a primitive is a string, number or boolean (or a list of them) that passes the validator
+  of the model's own annotation for that field;
 - every required field is present, and each choice group has at most one (required: one).
 
 Fields typed as any resource (``Parameters.parameter.resource``) are not followed: their
@@ -89,11 +90,12 @@ def _accepts(model: type[Any], value: Any, *, top: bool = False) -> bool:
                         return False
             else:
                 for element in item:
-                    if element is None or element == "":
+                    if element is None or element == "" or isinstance(element, dict | list):
                         return False
-        elif isinstance(item, list) or (
-            field.model is not None and not _accepts(field.model, item)
-        ):
+        elif field.model is not None:
+            if not _accepts(field.model, item):
+                return False
+        elif isinstance(item, dict | list):
             return False
         if field.leaf is not None and not field.leaf(item):
             return False

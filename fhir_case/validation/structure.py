@@ -74,9 +74,15 @@ def check_structure(resource: dict[str, Any], root: str, *, entries: bool = True
             )
         ]
     own, contained, entry_resources = _split_nested(resource)
-    issues = list(_empty_content(resource, root, resource)) if _maybe_empty(resource) else []
+    modelled = resource_type not in MODELS_DIFFER_FROM_R4
+    accepted = modelled and surely_accepted(model, own)
+    # What the quick check accepts holds no empty content, and when no resource was split
+    # off, it has seen the whole resource: the walk for empty content would find nothing.
+    seen_whole = accepted and not contained and not entry_resources
+    may_be_empty = not seen_whole and _maybe_empty(resource)
+    issues = list(_empty_content(resource, root, resource)) if may_be_empty else []
     try:
-        if resource_type not in MODELS_DIFFER_FROM_R4 and not surely_accepted(model, own):
+        if modelled and not accepted:
             model.model_validate(own)
     except ValidationError as error:
         empty = {issue.location for issue in issues}
