@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from fhir_case.safeinput import CONTROL, FHIR_MAX_STRING
 from fhir_case.validation import locations
 from fhir_case.validation.issues import Issue
-from fhir_case.validation.modelcheck import surely_accepted
+from fhir_case.validation.modelcheck import flawed_string, surely_accepted
 
 LAYER = "structure"
 
@@ -76,11 +76,11 @@ def check_structure(resource: dict[str, Any], root: str, *, entries: bool = True
     own, contained, entry_resources = _split_nested(resource)
     modelled = resource_type not in MODELS_DIFFER_FROM_R4
     accepted = modelled and surely_accepted(model, own)
-    # What the quick check accepts holds no empty content, and when no resource was split
-    # off, it has seen the whole resource: the walk for empty content would find nothing.
+    # What the quick check accepts holds no empty content and no flawed string, and when no
+    # resource was split off, it has seen the whole resource: the walk would find nothing.
     seen_whole = accepted and not contained and not entry_resources
-    may_be_empty = not seen_whole and _maybe_empty(resource)
-    issues = list(_empty_content(resource, root, resource)) if may_be_empty else []
+    may_be_flawed = not seen_whole and _maybe_flawed(resource)
+    issues = list(_empty_content(resource, root, resource)) if may_be_flawed else []
     try:
         if modelled and not accepted:
             model.model_validate(own)
@@ -155,9 +155,10 @@ def _empty_content(resource: dict[str, Any], root: str, value: Any) -> Iterator[
             )
 
 
-def _maybe_empty(value: Any) -> bool:
+def _maybe_flawed(value: Any) -> bool:
     """Whether :func:`_empty_content` may find anything: a quick walk that builds no paths
-    (most resources have no empty content; a ``null`` in an array is left to the full walk)."""
+    (most resources have no empty content and no flawed string; a ``null`` in an array, a
+    narrative or base64 data is left to the full walk, which knows where they are allowed)."""
     pending = [value]  # a loop, not recursion: it visits every object and array of a resource
     while pending:
         holder = pending.pop()
@@ -171,7 +172,7 @@ def _maybe_empty(value: Any) -> bool:
                 if not item:
                     return True
                 pending.append(item)
-            elif item is None or item == "":
+            elif item is None or item == "" or flawed_string(item):
                 return True
     return False
 
