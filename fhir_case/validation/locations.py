@@ -47,12 +47,19 @@ JsonPath = Sequence[str | int]
 
 def model_class(type_name: str) -> type[Any] | None:
     """The R4B model class of a resource or data type name, or None for an unknown name."""
-    from fhir.resources.R4B import get_fhir_model_class
+    found = _MODEL_CLASSES.get(type_name)
+    if found is None:
+        from fhir.resources.R4B import get_fhir_model_class
 
-    try:
-        return get_fhir_model_class(type_name)
-    except (ValueError, ImportError):
-        return None
+        try:
+            found = _MODEL_CLASSES[type_name] = get_fhir_model_class(type_name)
+        except (ValueError, ImportError):
+            return None
+    return found
+
+
+# Only names that have a class are remembered: finitely many, whatever names a file holds.
+_MODEL_CLASSES: dict[str, type[Any]] = {}
 
 
 @cache
@@ -108,18 +115,43 @@ def fhir_type_name(suffix: str) -> str:
 
 def segment(cls: type[Any] | None, json_name: str) -> str:
     """One path step for a JSON property of an object of model class ``cls``."""
-    name = json_name.removeprefix("_")
-    base = choice_base(field_info(cls, name))
-    if base is not None and name.startswith(base) and len(name) > len(base):
-        return f"{base}.ofType({fhir_type_name(name[len(base) :])})"
-    return name
+    known = _step(cls, json_name)
+    return known[0] if known is not None else json_name.removeprefix("_")
 
 
 def step_class(cls: type[Any] | None, json_name: str, value: Any) -> type[Any] | None:
     """The model class of ``value`` found under ``json_name`` (resources: by resourceType)."""
     if isinstance(value, dict) and isinstance(value.get("resourceType"), str):
         return model_class(value["resourceType"])
-    return nested_class(field_info(cls, json_name))
+    known = _step(cls, json_name)
+    return known[1] if known is not None else None
+
+
+def _step(cls: type[Any] | None, json_name: str) -> tuple[str, type[Any] | None] | None:
+    if cls is None:
+        return None
+    steps: dict[str, tuple[str, type[Any] | None]] = _steps(cls)  # type: ignore[arg-type]
+    return steps.get(json_name)
+
+
+@cache
+def _steps(cls: type[Any]) -> dict[str, tuple[str, type[Any] | None]]:
+    """The path step and the class held for each JSON name that reaches a field of ``cls``:
+    its fields' names and their ``_name`` extension siblings (computed once per class). Any
+    other name is its own step, without a leading ``_``, and holds no class."""
+    return {
+        key: (_segment(cls, key), nested_class(field_info(cls, key)))
+        for name in _fields_by_json_name(cls)  # type: ignore[arg-type]
+        for key in (name, f"_{name}")
+    }
+
+
+def _segment(cls: type[Any], json_name: str) -> str:
+    name = json_name.removeprefix("_")
+    base = choice_base(field_info(cls, name))
+    if base is not None and name.startswith(base) and len(name) > len(base):
+        return f"{base}.ofType({fhir_type_name(name[len(base) :])})"
+    return name
 
 
 def fhirpath(root: str, resource: Any, path: JsonPath) -> str:

@@ -10,11 +10,15 @@ class, once, the JSON name of each field, whether it repeats, its element model 
 primitive) a pydantic validator of the field's own annotation, the required fields and the
 choice groups (``value[x]``: at most one, exactly one when required). It says True only when
 
-- every key is a field of the model (``resourceType`` at the top, equal to the model's);
-- no value is ``null``, empty (``{}``, ``[]``, ``""``) or an extension sibling (``_name``);
+- every key is a field of the model (``resourceType`` at the top, equal to the model's), a
+  primitive's extension sibling (``_name``) included;
+- no value is ``null`` or empty (``{}``, ``[]``, ``""``), not even a placeholder ``null`` in a
+  list of extension siblings (so a resource it accepts holds no empty content anywhere);
 - a repeating field holds a list, any other field no list;
 - an element is an object that passes the same check against its own model;
-- a primitive passes the validator of the model's own annotation for that field;
+- a primitive is a string, number or boolean (or a list of them) that passes the validator
+  of the model's own annotation for that field; a string holds no control character and at
+  most 1 MB (the structure layer's own string checks, which the models do not make);
 - every required field is present, and each choice group has at most one (required: one).
 
 Fields typed as any resource (``Parameters.parameter.resource``) are not followed: their
@@ -25,6 +29,7 @@ the structure layer before the check, each checked against its own model.
 
 from __future__ import annotations
 
+import itertools
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,9 +37,14 @@ from typing import Annotated, Any
 
 from pydantic import TypeAdapter
 
-# Primitive verdicts are remembered by value (codes, systems, units repeat): bounded.
+from fhir_case.safeinput import CONTROL, FHIR_MAX_STRING
+
+# Primitive verdicts are remembered by field and value (codes, systems, units repeat), in one
+# memo of at most _LEAF_MEMO_SIZE short values: its size is bounded whatever a file holds.
 _LEAF_MEMO_SIZE = 65536
-_EMPTY: tuple[Any, ...] = ({}, [], "")
+_LEAF_MEMO_LONGEST = 256  # characters: codes, URLs and dates are shorter; text is not remembered
+_verdicts: dict[tuple[Any, ...], bool] = {}
+_field_numbers = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -48,8 +58,8 @@ class _Field:
 class _Shape:
     resource_type: str | None
     fields: dict[str, _Field]
-    required: tuple[str, ...]
-    choices: tuple[tuple[tuple[str, ...], bool], ...]  # (JSON names, required)
+    required: frozenset[str]
+    choices: tuple[tuple[frozenset[str], bool], ...]  # (JSON names, required)
 
 
 def surely_accepted(model: type[Any], value: Any) -> bool:
@@ -61,34 +71,41 @@ def surely_accepted(model: type[Any], value: Any) -> bool:
 
 
 def _accepts(model: type[Any], value: Any, *, top: bool = False) -> bool:
+    # Plain loops, not all()/any() over generators: this runs for every object of every resource.
     shape = _shape(model)
     if shape is None or not isinstance(value, dict) or not value:
         return False
     fields = shape.fields
     for key, item in value.items():
-        if key == "resourceType" and top and item == shape.resource_type:
-            continue
         field = fields.get(key)
-        if field is None or item is None or (item in _EMPTY and not isinstance(item, bool)):
+        if field is None:
+            if top and key == "resourceType" and item == shape.resource_type:
+                continue
+            return False
+        if item is None or (not item and isinstance(item, dict | list | str)):
             return False
         if field.repeats:
             if not isinstance(item, list):
                 return False
             if field.model is not None:
-                if not all(_accepts(field.model, element) for element in item):
-                    return False
-            elif any(element is None or element == "" for element in item):
+                for element in item:
+                    if not _accepts(field.model, element):
+                        return False
+            else:
+                for element in item:
+                    if element is None or element == "" or isinstance(element, dict | list):
+                        return False
+        elif field.model is not None:
+            if not _accepts(field.model, item):
                 return False
-        elif isinstance(item, list) or (
-            field.model is not None and not _accepts(field.model, item)
-        ):
+        elif isinstance(item, dict | list):
             return False
         if field.leaf is not None and not field.leaf(item):
             return False
-    if any(name not in value for name in shape.required):
+    if not value.keys() >= shape.required:
         return False
     for names, required in shape.choices:
-        present = sum(name in value for name in names)
+        present = len(value.keys() & names)
         if present > 1 or (required and present == 0):
             return False
     return True
@@ -121,8 +138,8 @@ def _compiled_shape(model: type[Any]) -> _Shape | None:
     required: list[str] = []
     for name, info in infos.items():
         alias = names[name]
-        if alias.startswith("_") or name == "fhir_comments":
-            continue  # extension siblings and comments: their presence answers False
+        if name == "fhir_comments":
+            continue  # not FHIR JSON: its presence answers False
         field = _field(info)
         if field is not None:
             fields[alias] = field
@@ -133,12 +150,12 @@ def _compiled_shape(model: type[Any]) -> _Shape | None:
     for group in choice_groups.values():
         extra = infos[group[0]].json_schema_extra
         needed = isinstance(extra, dict) and extra.get("one_of_many_required") is True
-        choices.append((tuple(names[name] for name in group), needed))
+        choices.append((frozenset(names[name] for name in group), needed))
     resource_type = getattr(model, "__resource_type__", None)
     return _Shape(
         resource_type if isinstance(resource_type, str) else None,
         fields,
-        tuple(dict.fromkeys(required)),
+        frozenset(required),
         tuple(choices),
     )
 
@@ -175,30 +192,39 @@ _UNION_TYPE = type(int | None)
 
 def _leaf(adapter: TypeAdapter[Any]) -> Callable[[Any], bool]:
     """Whether the field's own validator accepts a primitive value (remembered by value)."""
-    verdicts: dict[Any, bool] = {}
+    field = next(_field_numbers)
 
     def accepts(value: Any) -> bool:
-        key = _key(value)
-        if key is not None and key in verdicts:
-            return verdicts[key]
-        try:
-            adapter.validate_python(value)
-            verdict = True
-        except Exception:  # fhir_core raises TypeError, AttributeError on odd input:
-            verdict = False  # the model, built then, raises what it raises
-        if key is not None:
-            if len(verdicts) >= _LEAF_MEMO_SIZE:
-                verdicts.clear()
-            verdicts[key] = verdict
+        key = _key(field, value)
+        verdict = _verdicts.get(key) if key is not None else None
+        if verdict is None:
+            try:
+                adapter.validate_python(value)
+                values = value if isinstance(value, list) else [value]  # a repeating field's
+                verdict = not any(map(flawed_string, values))
+            except Exception:  # fhir_core raises TypeError, AttributeError on odd input:
+                verdict = False  # the model, built then, raises what it raises
+            if key is not None:
+                if len(_verdicts) >= _LEAF_MEMO_SIZE:
+                    _verdicts.clear()
+                _verdicts[key] = verdict
         return verdict
 
     return accepts
 
 
-def _key(value: Any) -> Any:
-    """A hashable key that tells ``1``, ``1.0`` and ``True`` apart; None: not remembered."""
-    if isinstance(value, str | int | float | bool):
-        return (type(value), value)
-    if isinstance(value, list) and all(isinstance(v, str | int | float | bool) for v in value):
-        return tuple((type(v), v) for v in value)
+def flawed_string(value: Any) -> bool:
+    """A string the structure layer reports itself (the models accept it): longer than FHIR
+    allows (1 MB), or holding a control character."""
+    return isinstance(value, str) and (len(value) > FHIR_MAX_STRING or bool(CONTROL.search(value)))
+
+
+def _key(field: int, value: Any) -> tuple[Any, ...] | None:
+    """A key that tells ``1``, ``1.0`` and ``True`` apart; None: not remembered (a long string,
+    a list, an object)."""
+    kind = value.__class__
+    if kind is str:
+        return (field, value) if len(value) <= _LEAF_MEMO_LONGEST else None
+    if kind is int or kind is float or kind is bool:
+        return (field, kind, value)
     return None

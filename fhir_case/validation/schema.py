@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -183,15 +184,35 @@ class _Leaf:
             schema.get("const", _NO_CONST),
         )
 
-    def errors(self, value: Any, schema: Any) -> list[SchemaError]:
-        """The errors of ``value`` (an empty list, fast, when it is valid)."""
-        type_ok = self.type is None or _JSON_CHECKS[self.type](value)
-        if (
-            type_ok
-            and (self.pattern is None or not isinstance(value, str) or self.pattern.search(value))
+    @cached_property
+    def valid(self) -> Callable[[Any], bool]:
+        """Whether a value has no error: one test without error objects, specialised for the
+        leaves the FHIR schema has (a typed pattern, a JSON type, an enum or const of strings)."""
+        search = self.pattern.search if self.pattern is not None else None
+        if self.enum is None and self.const is _NO_CONST and self.type is not None:
+            if self.type == "string" and search is not None:
+                return lambda value: isinstance(value, str) and search(value) is not None
+            return _JSON_CHECKS[self.type]  # a pattern applies to strings only
+        one_of = (self.enum is None) != (self.const is _NO_CONST)  # an enum or a const, not both
+        if self.type is None and search is None and one_of:
+            options = (self.const,) if self.enum is None else self.enum
+            if all(isinstance(option, str) for option in options):
+                strings = frozenset(options)  # JSON equality with a string: the same string
+                return lambda value: isinstance(value, str) and value in strings
+        return self._matches
+
+    def _matches(self, value: Any) -> bool:
+        pattern = self.pattern
+        return (
+            (self.type is None or _JSON_CHECKS[self.type](value))
+            and (pattern is None or not isinstance(value, str) or pattern.search(value) is not None)
             and (self.enum is None or any(_same(value, option) for option in self.enum))
             and (self.const is _NO_CONST or _same(value, self.const))
-        ):
+        )
+
+    def errors(self, value: Any, schema: Any) -> list[SchemaError]:
+        """The errors of ``value`` (an empty list, fast, when it is valid)."""
+        if self.valid(value):
             return []
         from jsonschema.exceptions import ValidationError
 
@@ -200,7 +221,7 @@ class _Leaf:
                 message, validator=keyword, validator_value=expected, instance=value, schema=schema
             )
 
-        if not type_ok:
+        if self.type is not None and not _JSON_CHECKS[self.type](value):
             return [error(f"{value!r} is not of type {self.type!r}", "type", self.type)]
         found = []
         if self.pattern is not None and isinstance(value, str) and not self.pattern.search(value):
@@ -215,7 +236,7 @@ class _Leaf:
 
 
 _NO_CONST = object()
-_CONTAINERS = {"object": dict, "array": list}
+_CONTAINER_TYPES = frozenset({"object", "array"})
 _ANNOTATIONS = frozenset({"description"})
 _OBJECT_KEYS = frozenset({"type", "properties", "additionalProperties", "required", "items"})
 
@@ -230,7 +251,7 @@ def _quick_check(schema: Any, compiled: dict[int, Callable[[Any], bool]]) -> Cal
         return compiled[key]
     leaf = _Leaf.of(schema)
     if leaf is not None:
-        compiled[key] = lambda value: not leaf.errors(value, schema)
+        compiled[key] = leaf.valid
         return compiled[key]
     if not isinstance(schema, dict) or not set(schema) - _ANNOTATIONS <= _OBJECT_KEYS:
         compiled[key] = lambda value: False
@@ -238,28 +259,33 @@ def _quick_check(schema: Any, compiled: dict[int, Callable[[Any], bool]]) -> Cal
     kind = schema.get("type")
     closed = schema.get("additionalProperties") is False
     if (
-        (kind is not None and kind not in _CONTAINERS)
+        (kind is not None and kind not in _CONTAINER_TYPES)
         or ("additionalProperties" in schema and not closed)
         or ("items" in schema and not isinstance(schema["items"], dict))
     ):
         compiled[key] = lambda value: False
         return compiled[key]
-    required = tuple(schema.get("required") or ())
+    required = frozenset(schema.get("required") or ())
     properties: dict[str, Callable[[Any], bool]] = {}
     items: list[Callable[[Any], bool]] = []
 
     def check(value: Any) -> bool:
-        if kind is not None and not isinstance(value, _CONTAINERS[kind]):
-            return False
+        # Plain loops, not all()/any() over generators: this runs for every object of every
+        # resource.
         if isinstance(value, dict):
-            if closed and not value.keys() <= properties.keys():
+            if kind not in (None, "object"):
                 return False
-            if any(name not in value for name in required):
-                return False
-            return all(properties[name](item) for name, item in value.items() if name in properties)
-        if isinstance(value, list) and items:
-            return all(map(items[0], value))
-        return True
+            for name, item in value.items():
+                part = properties.get(name)
+                if part is None:
+                    if closed:
+                        return False
+                elif not part(item):
+                    return False
+            return value.keys() >= required
+        if isinstance(value, list):
+            return kind in (None, "array") and (not items or all(map(items[0], value)))
+        return kind is None
 
     compiled[key] = check
     for name, part in (schema.get("properties") or {}).items():

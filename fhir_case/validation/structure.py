@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from fhir_case.safeinput import CONTROL, FHIR_MAX_STRING
 from fhir_case.validation import locations
 from fhir_case.validation.issues import Issue
-from fhir_case.validation.modelcheck import surely_accepted
+from fhir_case.validation.modelcheck import flawed_string, surely_accepted
 
 LAYER = "structure"
 
@@ -74,9 +74,15 @@ def check_structure(resource: dict[str, Any], root: str, *, entries: bool = True
             )
         ]
     own, contained, entry_resources = _split_nested(resource)
-    issues = list(_empty_content(resource, root, resource)) if _maybe_empty(resource) else []
+    modelled = resource_type not in MODELS_DIFFER_FROM_R4
+    accepted = modelled and surely_accepted(model, own)
+    # What the quick check accepts holds no empty content and no flawed string, and when no
+    # resource was split off, it has seen the whole resource: the walk would find nothing.
+    seen_whole = accepted and not contained and not entry_resources
+    may_be_flawed = not seen_whole and _maybe_flawed(resource)
+    issues = list(_empty_content(resource, root, resource)) if may_be_flawed else []
     try:
-        if resource_type not in MODELS_DIFFER_FROM_R4 and not surely_accepted(model, own):
+        if modelled and not accepted:
             model.model_validate(own)
     except ValidationError as error:
         empty = {issue.location for issue in issues}
@@ -149,16 +155,25 @@ def _empty_content(resource: dict[str, Any], root: str, value: Any) -> Iterator[
             )
 
 
-def _maybe_empty(value: Any) -> bool:
+def _maybe_flawed(value: Any) -> bool:
     """Whether :func:`_empty_content` may find anything: a quick walk that builds no paths
-    (most resources have no empty content; a ``null`` in an array is left to the full walk)."""
-    items = value.values() if isinstance(value, dict) else value
-    for item in items:
-        if item is None or item == "" or item == {} or item == []:
-            return True
-        nested = isinstance(item, list) or (isinstance(item, dict) and "resourceType" not in item)
-        if nested and _maybe_empty(item):
-            return True
+    (most resources have no empty content and no flawed string; a ``null`` in an array, a
+    narrative or base64 data is left to the full walk, which knows where they are allowed)."""
+    pending = [value]  # a loop, not recursion: it visits every object and array of a resource
+    while pending:
+        holder = pending.pop()
+        for item in holder.values() if isinstance(holder, dict) else holder:
+            if isinstance(item, dict):
+                if not item:
+                    return True
+                if "resourceType" not in item:
+                    pending.append(item)
+            elif isinstance(item, list):
+                if not item:
+                    return True
+                pending.append(item)
+            elif item is None or item == "" or flawed_string(item):
+                return True
     return False
 
 

@@ -92,6 +92,22 @@ def test_empty_content_is_an_error_but_nulls_in_primitive_arrays_are_not() -> No
     ]
 
 
+def test_a_flawed_string_is_an_error_in_a_resource_without_empty_content() -> None:
+    """The models accept control characters and over-long strings: the structure layer's own
+    checks must run even where the quick model check sees nothing else wrong."""
+    patient = {"resourceType": "Patient", "name": [{"family": "A\u0001B"}]}
+    assert [(i.location, i.severity) for i in check_structure(patient, "Patient")] == [
+        ("Patient.name[0].family", "error")
+    ]
+    long_text = {"resourceType": "Patient", "name": [{"text": "x" * (1024 * 1024 + 1)}]}
+    issues = check_structure(long_text, "Patient")
+    assert [i.location for i in issues] == ["Patient.name[0].text"]
+    assert "1048577 characters" in issues[0].message
+    narrative = {"resourceType": "Basic", "code": {"text": "x"}}
+    narrative["text"] = {"status": "generated", "div": "<div>\u0001</div>"}
+    assert check_structure(narrative, "Basic") == []  # XHTML is not a FHIR string
+
+
 def test_missing_required_choice_and_unknown_type() -> None:
     request = {
         "resourceType": "MedicationRequest",

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from fhir_case.validation import Validator, locations, structure
+from fhir_case.validation import Validator, locations, modelcheck, structure
 from fhir_case.validation.modelcheck import surely_accepted
 from tests.validation.test_schema_quick import mutations, resources
 
@@ -39,6 +39,25 @@ ODD_VALUES: list[Any] = [
     " padded ",
     "ünïcode",
     "x" * 70,
+    "control\u0001character",  # the structure layer's own string checks: the models accept it
+    {"value": None},
+    [[]],
+    [{}],
+    ["a", [""]],
+]
+# Extension siblings (``_name``) of primitives, valid and not.
+SIBLINGS: list[Any] = [
+    {"extension": [{"url": "http://example.org/note", "valueString": "x"}]},
+    {"id": "a1"},
+    {"id": "a1", "extension": [{"url": "http://example.org/n", "valueCode": "unknown"}]},
+    [{"id": "a1"}],
+    [None, {"id": "a1"}],
+    [None],
+    {"extension": [{"valueString": "no url"}]},
+    {"extension": {"url": "http://example.org/not-a-list"}},
+    {"extension": []},
+    {"id": 12},
+    {"text": "x"},
 ]
 
 
@@ -88,8 +107,8 @@ def deleted(value: Any, path: tuple[Any, ...]) -> Any:
 
 
 def model_mutations(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Each top-level element and a few nested ones, deleted and replaced by odd values;
-    a second value for each choice element."""
+    """Each top-level element and a few nested ones, deleted and replaced by odd values, or
+    given an extension sibling; a second value for each choice element."""
     for number, path in enumerate(paths(resource)):
         if path == ("resourceType",) or (number % 7 not in (0, 1) and len(path) > 1):
             continue
@@ -97,6 +116,11 @@ def model_mutations(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield deleted(resource, path)
         for odd in ODD_VALUES[number % 3 :: 3] if len(path) > 1 else ODD_VALUES:
             yield replaced(resource, path, odd)
+    for number, path in enumerate(paths(resource)):
+        if number % 5 == 0 and isinstance(path[-1], str) and not path[-1].startswith("_"):
+            sibling = (*path[:-1], f"_{path[-1]}")
+            for value in SIBLINGS[number % 2 :: 2] if len(path) > 1 else SIBLINGS:
+                yield replaced(resource, sibling, value)
     for key in list(resource):
         for other in ("valueString", "valueBoolean", "effectiveDateTime", "onsetString"):
             if key != other and key.startswith(other[:5]) and key[5:6].isupper():
@@ -104,13 +128,16 @@ def model_mutations(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def check(candidate: dict[str, Any]) -> bool:
-    """Asserts the quick check's soundness on a candidate; whether it said accepted."""
+    """Asserts the quick check's soundness on a candidate (the model accepts it, and it holds
+    no empty content and no flawed string, which the structure layer then does not look for);
+    whether it said accepted."""
     kind = candidate.get("resourceType")
     model = locations.model_class(kind) if isinstance(kind, str) else None
     if model is None or kind in structure.MODELS_DIFFER_FROM_R4:
         return False
     quick = surely_accepted(model, candidate)
     assert not quick or model_accepts(model, candidate), json.dumps(candidate)[:400]
+    assert not quick or not structure._maybe_flawed(candidate), json.dumps(candidate)[:400]
     return quick
 
 
@@ -197,3 +224,41 @@ def test_same_issues_with_and_without_it(
     full = [without_it.validate(document) for document in documents]
     assert len(documents) > 200
     assert quick == full
+
+
+def test_extension_siblings_are_checked_not_refused() -> None:
+    patient = locations.model_class("Patient")
+    absent = {
+        "extension": [
+            {
+                "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                "valueCode": "unknown",
+            }
+        ]
+    }
+    assert surely_accepted(patient, {"resourceType": "Patient", "_birthDate": absent})
+    named = {"given": ["Ann", "Lee"], "_given": [absent, absent]}
+    assert surely_accepted(patient, {"resourceType": "Patient", "name": [named]})
+    # The model accepts a placeholder null; the quick check leaves every null to the model.
+    placeholder = {"given": ["Ann", "Lee"], "_given": [None, absent]}
+    assert not surely_accepted(patient, {"resourceType": "Patient", "name": [placeholder]})
+    for wrong in ({}, {"extension": [{"valueCode": "unknown"}]}, {"text": "x"}, [absent]):
+        assert not surely_accepted(patient, {"resourceType": "Patient", "_birthDate": wrong})
+
+
+def test_primitive_verdicts_remembered_in_bounded_space(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(modelcheck, "_LEAF_MEMO_SIZE", 10)
+    monkeypatch.setattr(modelcheck, "_verdicts", {})
+    for number in range(25):
+        text = "x" * modelcheck._LEAF_MEMO_LONGEST + str(number)
+        resource = {"resourceType": "Patient", "id": f"p{number}", "name": [{"text": text}]}
+        assert check(resource)
+    assert 0 < len(modelcheck._verdicts) <= 10
+    assert all(len(str(key[-1])) <= modelcheck._LEAF_MEMO_LONGEST for key in modelcheck._verdicts)
+    # 1, 1.0 and true are told apart: a remembered number does not answer for a boolean.
+    observations = [
+        {"resourceType": "Observation", "status": "final", "code": {"text": "x"}}
+        | {"valueQuantity": {"value": value}}
+        for value in (1, 1.0, True)
+    ]
+    assert [check(observation) for observation in observations] == [True, True, False]

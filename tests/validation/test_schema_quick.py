@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fhir_case.validation import Validator
+from fhir_case.validation.schema import _NO_CONST, _Leaf
 from tests.validation.corpus import BROKEN, load
 
 ROOT = Path(__file__).parents[2]
@@ -68,3 +69,35 @@ def test_surely_valid_only_when_jsonschema_finds_no_error(
             checked += 1
             valid += quick
     assert checked > 2000 and valid > 200  # the quick path is taken, and often
+
+
+LEAF_VALUES: list[Any] = [
+    *["", " ", "x", "final", "Patient", "2023-02-28", "2023-02-30", "12", "true", "a\u0001b"],
+    *[0, 12, -3, 1.5, True, False, None, {}, [], ["final"], {"value": "final"}],
+]
+
+
+def leaves(node: Any) -> Iterator[_Leaf]:
+    """The primitive schemas of a schema (its descriptions dropped, as the layer drops them)."""
+    if isinstance(node, dict):
+        leaf = _Leaf.of({key: value for key, value in node.items() if key != "description"})
+        if leaf is not None:
+            yield leaf
+        for part in node.values():
+            yield from leaves(part)
+    elif isinstance(node, list):
+        for part in node:
+            yield from leaves(part)
+
+
+def test_every_leaf_test_agrees_with_the_full_rules(validator: Validator) -> None:
+    """The quick test of each primitive schema (``valid``, specialised by kind) gives the
+    verdict of the keyword-by-keyword rules, on values of every JSON type."""
+    validator.load()
+    assert validator._schemas is not None
+    found = list(leaves(json.loads(validator._schemas.schema_path.read_bytes())))
+    for leaf in found:
+        own = [*(leaf.enum or ()), *([] if leaf.const is _NO_CONST else [leaf.const])]
+        for value in [*LEAF_VALUES, *own]:
+            assert leaf.valid(value) is leaf._matches(value), (leaf, value)
+    assert len(found) > 700
