@@ -420,9 +420,13 @@ class _Walk:
                 hint="use the absolute canonical URL (http://...), or #id for a contained resource",
             )
         if rule.invariants:
-            # FHIRPath resolves choice elements (value -> valueQuantity) from the element's type.
+            # FHIRPath resolves choice elements (value -> valueQuantity) and primitives
+            # (``$this as dateTime``) from the element's type, not from a path like value[x].
             typed_path = (
-                type_code if type_code[:1].isupper() and type_code not in _BACKBONE else rule.path
+                type_code
+                if (type_code[:1].isupper() and type_code not in _BACKBONE)
+                or type_code in PRIMITIVE_TYPES
+                else rule.path
             )
             self.invariants(rule.invariants, value, location, typed_path)
         if self.run.check_formats and type_code in _DATE_TYPES and not _valid_date(value):

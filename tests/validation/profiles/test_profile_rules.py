@@ -15,6 +15,7 @@ from fhir_case.validation.profiles import BundleResolver, ProfileContext, check_
 MCODE_PATIENT = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-cancer-patient"
 MCODE_CONDITION = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-primary-cancer-condition"
 US_CORE_WEIGHT = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight"
+BODY_WEIGHT = "http://hl7.org/fhir/StructureDefinition/bodyweight"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 
@@ -171,6 +172,14 @@ def test_pattern_value(profile_context: ProfileContext) -> None:
     code = {"coding": [{"system": LOINC, "code": "3141-9"}]}
     found = errors(weight(code=code, meta={"profile": [US_CORE_WEIGHT]}), profile_context)
     assert any(i.location == "Observation.code" and "pattern" in i.message for i in found)
+
+
+def test_an_invariant_on_a_primitive_choice_sees_its_type(profile_context: ProfileContext) -> None:
+    # vs-1 is ($this as dateTime).toString().length() >= 8 on Observation.effective[x]: FHIRPath
+    # must know the value is a dateTime, or "as dateTime" is empty and the invariant holds.
+    found = where(errors(weight(effectiveDateTime="2024"), profile_context))
+    assert ("Observation.effective.ofType(dateTime)", f"vs-1@{BODY_WEIGHT}") in found
+    assert not errors(weight(effectiveDateTime="2024-01-15"), profile_context)
 
 
 def test_vital_signs_profile_applies_by_code(profile_context: ProfileContext) -> None:
