@@ -55,6 +55,11 @@ _NUMBER_TOKENS = re.compile(
 )
 
 
+def flawed_string(value: Any) -> bool:
+    """A string FHIR does not allow: longer than 1 MB, or holding a control character."""
+    return isinstance(value, str) and (len(value) > FHIR_MAX_STRING or bool(CONTROL.search(value)))
+
+
 def mb(size: int) -> str:
     """A byte count for messages: ``64 MB``, ``1.5 MB``."""
     return f"{size / 1024 / 1024:.3g} MB"

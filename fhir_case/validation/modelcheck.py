@@ -18,7 +18,8 @@ choice groups (``value[x]``: at most one, exactly one when required). It says Tr
 - an element is an object that passes the same check against its own model;
 - a primitive is a string, number or boolean (or a list of them) that passes the validator
   of the model's own annotation for that field; a string holds no control character and at
-  most 1 MB (the structure layer's own string checks, which the models do not make);
+  most 1 MB (the structure layer's own string checks, which the models do not make; base64
+  data over 1 MB, which that check allows, is left to it too);
 - every required field is present, and each choice group has at most one (required: one).
 
 Fields typed as any resource (``Parameters.parameter.resource``) are not followed: their
@@ -37,7 +38,7 @@ from typing import Annotated, Any
 
 from pydantic import TypeAdapter
 
-from fhir_case.safeinput import CONTROL, FHIR_MAX_STRING
+from fhir_case.safeinput import flawed_string
 
 # Primitive verdicts are remembered by field and value (codes, systems, units repeat), in one
 # memo of at most _LEAF_MEMO_SIZE short values: its size is bounded whatever a file holds.
@@ -211,12 +212,6 @@ def _leaf(adapter: TypeAdapter[Any]) -> Callable[[Any], bool]:
         return verdict
 
     return accepts
-
-
-def flawed_string(value: Any) -> bool:
-    """A string the structure layer reports itself (the models accept it): longer than FHIR
-    allows (1 MB), or holding a control character."""
-    return isinstance(value, str) and (len(value) > FHIR_MAX_STRING or bool(CONTROL.search(value)))
 
 
 def _key(field: int, value: Any) -> tuple[Any, ...] | None:

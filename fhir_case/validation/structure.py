@@ -19,10 +19,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from fhir_case.safeinput import CONTROL, FHIR_MAX_STRING
+from fhir_case.safeinput import CONTROL, FHIR_MAX_STRING, flawed_string
 from fhir_case.validation import locations
 from fhir_case.validation.issues import Issue
-from fhir_case.validation.modelcheck import flawed_string, surely_accepted
+from fhir_case.validation.modelcheck import surely_accepted
 
 LAYER = "structure"
 
@@ -80,12 +80,11 @@ def check_structure(resource: dict[str, Any], root: str, *, entries: bool = True
     # resource was split off, it has seen the whole resource: the walk would find nothing.
     seen_whole = accepted and not contained and not entry_resources
     may_be_flawed = not seen_whole and _maybe_flawed(resource)
-    issues = list(_empty_content(resource, root, resource)) if may_be_flawed else []
+    issues, empty = _content_issues(resource, root) if may_be_flawed else ([], set())
     try:
         if modelled and not accepted:
             model.model_validate(own)
     except ValidationError as error:
-        empty = {issue.location for issue in issues}
         issues.extend(i for i in _from_pydantic(error, own, root) if i.location not in empty)
     except (AttributeError, TypeError):
         # Some R4B validators (URL types) fail this way on a number or a list, not with a
@@ -127,36 +126,54 @@ def _split_nested(
     return own, contained, entry_resources
 
 
-def _empty_content(resource: dict[str, Any], root: str, value: Any) -> Iterator[Issue]:
-    """``{}``, ``[]``, ``""`` and stray ``null``: FHIR JSON never carries empty content."""
-    for path, item, in_primitive_array in _walk(value, []):
+def _content_issues(resource: dict[str, Any], root: str) -> tuple[list[Issue], set[str]]:
+    """Empty content (``{}``, ``[]``, ``""``, stray ``null``: FHIR JSON never carries it) and
+    flawed strings, in document order; and the locations of the empty content, where the
+    model's errors would only say the same again (a flawed string hides no model error: it may
+    also be of the wrong JSON type)."""
+    issues: list[Issue] = []
+    empty: set[str] = set()
+    for path, item, in_primitive_array in _walk(resource, []):
         where = locations.fhirpath(root, resource, path)
+        if isinstance(item, str) and item:
+            issues.append(_flawed_string_issue(where, item))
+            continue
         if item == {}:
-            yield _issue(where, "Object must have some content", "remove the empty object")
+            issues.append(_issue(where, "Object must have some content", "remove the empty object"))
         elif item == []:
-            yield _issue(where, "Array cannot be empty", "remove the empty array")
+            issues.append(_issue(where, "Array cannot be empty", "remove the empty array"))
         elif item == "":
-            yield _issue(where, "@value cannot be empty", "remove the element or give it a value")
+            issues.append(
+                _issue(where, "@value cannot be empty", "remove the element or give it a value")
+            )
         elif item is None and not in_primitive_array:
-            yield _issue(where, "null is not allowed here", "remove the element")
-        elif isinstance(item, str) and len(item) > FHIR_MAX_STRING:
-            yield _issue(
-                where,
-                f"a string of {len(item)} characters; FHIR strings are at most "
-                f"{FHIR_MAX_STRING} characters (1 MB)",
-                "shorten it, or carry the content as an Attachment",
-            )
-        elif isinstance(item, str) and (control := CONTROL.search(item)):
-            yield _issue(
-                where,
-                f"the string holds the control character U+{ord(control.group()):04X}; FHIR "
-                "strings allow only tab, line feed and carriage return below U+0020",
-                "remove it",
-            )
+            issues.append(_issue(where, "null is not allowed here", "remove the element"))
+        else:
+            continue
+        empty.add(where)
+    return issues, empty
+
+
+def _flawed_string_issue(where: str, text: str) -> Issue:
+    """The issue of a string :func:`_walk` found too long or holding a control character."""
+    control = CONTROL.search(text)
+    if control is None or len(text) > FHIR_MAX_STRING:
+        return _issue(
+            where,
+            f"a string of {len(text)} characters; FHIR strings are at most "
+            f"{FHIR_MAX_STRING} characters (1 MB)",
+            "shorten it, or carry the content as an Attachment",
+        )
+    return _issue(
+        where,
+        f"the string holds the control character U+{ord(control.group()):04X}; FHIR "
+        "strings allow only tab, line feed and carriage return below U+0020",
+        "remove it",
+    )
 
 
 def _maybe_flawed(value: Any) -> bool:
-    """Whether :func:`_empty_content` may find anything: a quick walk that builds no paths
+    """Whether :func:`_content_issues` may find anything: a quick walk that builds no paths
     (most resources have no empty content and no flawed string; a ``null`` in an array, a
     narrative or base64 data is left to the full walk, which knows where they are allowed)."""
     pending = [value]  # a loop, not recursion: it visits every object and array of a resource

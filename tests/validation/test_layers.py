@@ -103,6 +103,20 @@ def test_a_flawed_string_is_an_error_in_a_resource_without_empty_content() -> No
     issues = check_structure(long_text, "Patient")
     assert [i.location for i in issues] == ["Patient.name[0].text"]
     assert "1048577 characters" in issues[0].message
+    # A flawed string hides no other error at its place, and a contained resource has its own.
+    odd = {
+        "resourceType": "Patient",
+        "active": "tr\u0001ue",
+        "contained": [{"resourceType": "Organization", "name": "A\u0002"}],
+    }
+    found = check_structure(odd, "Patient")
+    assert [i.location for i in found] == [
+        "Patient.active",
+        "Patient.active",
+        "Patient.contained[0].name",
+    ]
+    assert "U+0001" in found[0].message and "not true or false" in found[1].message
+    assert "U+0002" in found[2].message
     narrative = {"resourceType": "Basic", "code": {"text": "x"}}
     narrative["text"] = {"status": "generated", "div": "<div>\u0001</div>"}
     assert check_structure(narrative, "Basic") == []  # XHTML is not a FHIR string

@@ -106,7 +106,10 @@ class ProfileChecker:
         self.store = store
         self.stats = Stats()
         self._indexes: dict[int, _ChildIndex] = {}
-        self._referenced: dict[tuple[int, int], Profile | None] = {}
+        # Content-reference definitions by (profile root, rule), kept with both to check them.
+        self._referenced: dict[
+            tuple[int, int], tuple[ElementRule, ElementRule, Profile | None]
+        ] = {}
         self._targets: dict[int, tuple[ElementRule, _Targets | None]] = {}
         # The issues of a Bundle's entry resources, by the digest of its resolver: the same
         # entries at the same places (a transaction and a collection of one record) give the
@@ -144,12 +147,13 @@ class ProfileChecker:
         """The definition below an element with a content reference (``#Questionnaire.item``):
         the profile, rooted at the element referred to (made once, so its walks can be shared)."""
         key = (id(profile.root), id(rule))
-        if key not in self._referenced:
-            target = _find_by_id(profile.root, str(rule.content_reference).lstrip("#"))
-            self._referenced[key] = (
-                None if target is None else dataclasses.replace(profile, root=target)
-            )
-        return self._referenced[key]
+        known = self._referenced.get(key)
+        if known is not None and known[0] is profile.root and known[1] is rule:
+            return known[2]
+        target = _find_by_id(profile.root, str(rule.content_reference).lstrip("#"))
+        definition = None if target is None else dataclasses.replace(profile, root=target)
+        self._referenced[key] = (profile.root, rule, definition)
+        return definition
 
     def reference_targets(self, rule: ElementRule) -> _Targets | None:
         """The target types and profiles a Reference element allows (computed once); None
@@ -182,14 +186,16 @@ class ProfileChecker:
                     quiet = _quiet(rule, code)
                     by_property.setdefault(
                         stem + code[:1].upper() + code[1:],
-                        _Child(name, code, f"{stem}.ofType({code})", quiet, free=False),
+                        _Child(name, code, f"{stem}.ofType({code})", quiet, skip_when_single=False),
                     )
             else:
                 code = rule.types[0].code if rule.types else "BackboneElement"
                 quiet = _quiet(rule, code)
-                free = quiet and rule.min == 0 and rule.max != 0
-                by_property[name] = _Child(name, code, name, quiet, free)
-                by_property.setdefault("_" + name, _Child(name, code, name, quiet, free=False))
+                single = quiet and rule.min == 0 and rule.max != 0
+                by_property[name] = _Child(name, code, name, quiet, single)
+                by_property.setdefault(
+                    "_" + name, _Child(name, code, name, quiet, skip_when_single=False)
+                )
         required = tuple(
             name
             for name, rule in children.items()
@@ -213,25 +219,20 @@ class _Child(NamedTuple):
     type_code: str  # Quantity (for valueQuantity)
     step: str  # in a location: value.ofType(Quantity)
     quiet: bool  # element() finds nothing to check in a value of it: it is only counted
-    # Not even counted when single: a quiet element that one value always fits (no other
+    # A quiet element that one value always fits (optional, not prohibited, and no other
     # property counts for it, as valueString and valueQuantity do for value[x]).
-    free: bool
+    skip_when_single: bool
 
 
 def _quiet(rule: ElementRule, type_code: str) -> bool:
     """Whether :meth:`_Walk.element` has nothing to check in a value of this type here: a
-    primitive without fixed value, pattern, binding, invariants, slices or type profiles.
-
-    Dates are never quiet: a target-profile match checks their format (``check_formats``).
+    primitive whose element constrains no value and has no slices or type profiles, of a type
+    without a format to check (canonical URLs; dates, which a target-profile match checks).
     """
     return (
         type_code in PRIMITIVE_TYPES
-        and type_code != "canonical"
-        and type_code not in _DATE_TYPES
-        and rule.fixed is None
-        and rule.pattern is None
-        and rule.binding is None
-        and not rule.invariants
+        and type_code not in _FORMATTED_TYPES
+        and not rule.constrains_value
         and not rule.slices
         and type_code not in rule.type_profiles
     )
@@ -319,7 +320,8 @@ class _Family:
     """The walks of the definitions applied within one resource (one walk per definition)."""
 
     def __init__(self, profiles: int) -> None:
-        self.walks: dict[int, _Walk] = {}  # by id of the profile (the store keeps profiles)
+        # By id of the definition: the store (or, for a content reference, the checker) keeps it.
+        self.walks: dict[int, _Walk] = {}
         # When several profiles walk the resource, one may lead to a value that another has
         # checked against the same definition at the same place: (id of the definition, id of
         # the value, location) of each value checked against a whole definition.
@@ -547,7 +549,7 @@ class _Walk:
             if child is None:
                 self.wrong_choice_type(index.choices, key, location)
                 continue
-            if child.free and not isinstance(content, list):
+            if child.skip_when_single and not isinstance(content, list):
                 continue
             name, type_code = child.name, child.type_code
             if key[0] == "_":
