@@ -79,8 +79,8 @@ def check_structure(resource: dict[str, Any], root: str, *, entries: bool = True
     # What the quick check accepts holds no empty content and no flawed string, and when no
     # resource was split off, it has seen the whole resource: the walk would find nothing.
     seen_whole = accepted and not contained and not entry_resources
-    may_be_flawed = not seen_whole and _maybe_flawed(resource)
-    issues, empty = _content_issues(resource, root) if may_be_flawed else ([], set())
+    may_be_flawed = not seen_whole and _maybe_flawed(own)
+    issues, empty = _content_issues(own, resource, root) if may_be_flawed else ([], set())
     try:
         if modelled and not accepted:
             model.model_validate(own)
@@ -126,14 +126,17 @@ def _split_nested(
     return own, contained, entry_resources
 
 
-def _content_issues(resource: dict[str, Any], root: str) -> tuple[list[Issue], set[str]]:
+def _content_issues(
+    own: dict[str, Any], resource: dict[str, Any], root: str
+) -> tuple[list[Issue], set[str]]:
     """Empty content (``{}``, ``[]``, ``""``, stray ``null``: FHIR JSON never carries it) and
     flawed strings, in document order; and the locations of the empty content, where the
     model's errors would only say the same again (a flawed string hides no model error: it may
-    also be of the wrong JSON type)."""
+    also be of the wrong JSON type). ``own`` is the resource without the resources checked on
+    their own (contained, entry resources); any other nested resource is walked with it."""
     issues: list[Issue] = []
     empty: set[str] = set()
-    for path, item, in_primitive_array in _walk(resource, []):
+    for path, item, in_primitive_array in _walk(own, []):
         where = locations.fhirpath(root, resource, path)
         if isinstance(item, str) and item:
             issues.append(_flawed_string_issue(where, item))
@@ -180,12 +183,7 @@ def _maybe_flawed(value: Any) -> bool:
     while pending:
         holder = pending.pop()
         for item in holder.values() if isinstance(holder, dict) else holder:
-            if isinstance(item, dict):
-                if not item:
-                    return True
-                if "resourceType" not in item:
-                    pending.append(item)
-            elif isinstance(item, list):
+            if isinstance(item, dict | list):
                 if not item:
                     return True
                 pending.append(item)
@@ -217,7 +215,7 @@ def _check_item(
         base64 = path[-1] == "data"  # Attachment.data, Binary.data: base64Binary, not string
         if (len(item) > FHIR_MAX_STRING and not base64) or CONTROL.search(item):
             yield path, item, in_primitive_array
-    elif not (isinstance(item, dict) and "resourceType" in item):  # nested: checked on its own
+    else:
         yield from _walk(item, path)
 
 

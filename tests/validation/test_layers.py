@@ -117,6 +117,14 @@ def test_a_flawed_string_is_an_error_in_a_resource_without_empty_content() -> No
     ]
     assert "U+0001" in found[0].message and "not true or false" in found[1].message
     assert "U+0002" in found[2].message
+    # A resource nested elsewhere than contained or an entry is walked with its holder.
+    parameters = {
+        "resourceType": "Parameters",
+        "parameter": [{"name": "p", "resource": {"resourceType": "Patient", "gender": ""}}],
+    }
+    assert where(check_structure(parameters, "Parameters")) == [
+        ("Parameters.parameter[0].resource.gender", "@value cannot be empty")
+    ]
     narrative = {"resourceType": "Basic", "code": {"text": "x"}}
     narrative["text"] = {"status": "generated", "div": "<div>\u0001</div>"}
     assert check_structure(narrative, "Basic") == []  # XHTML is not a FHIR string
