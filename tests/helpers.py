@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -59,3 +60,13 @@ def quotes_in(data: object) -> list[str]:
     if isinstance(data, list):
         return [quote for item in data for quote in quotes_in(item)]
     return []
+
+
+def replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    """A deep copy of JSON ``value`` with the item at ``path`` (keys, positions) set to ``new``."""
+    changed = copy.deepcopy(value)
+    holder = changed
+    for part in path[:-1]:
+        holder = holder[part]
+    holder[path[-1]] = new
+    return changed

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from fhir_case.narrative import check_narrative, narrative_for
+from tests.helpers import replaced
 
 FIXTURE = Path(__file__).parents[1] / "view" / "fixtures" / "oncology-collection.json"
 UCUM = "http://unitsofmeasure.org"
@@ -270,15 +271,6 @@ def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object,
     return found
 
 
-def _replaced(resource: Any, path: tuple[Any, ...], wrong: object) -> Any:
-    mutated = copy.deepcopy(resource)
-    target = mutated
-    for step in path[:-1]:
-        target = target[step]
-    target[path[-1]] = wrong
-    return mutated
-
-
 def test_no_nested_shape_breaks_a_narrative() -> None:
     """Every nested element of the case-like resources, replaced by each wrong shape."""
     for resource in fixture_resources():
@@ -286,7 +278,7 @@ def test_no_nested_shape_breaks_a_narrative() -> None:
             if path == ("resourceType",):
                 continue
             for wrong in WRONG_SHAPES:
-                div = narrative_for(_replaced(resource, path, wrong))["div"]
+                div = narrative_for(replaced(resource, path, wrong))["div"]
                 assert check_narrative(div) == [], (resource["resourceType"], path, wrong)
 
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from fhir_case.validation import Validator, locations, modelcheck, structure
 from fhir_case.validation.modelcheck import surely_accepted
+from tests.helpers import replaced
 from tests.validation.test_schema_quick import mutations, resources
 
 # JSON values that break R4B models in the ways bulk data goes wrong.
@@ -86,15 +87,6 @@ def paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
         nested = isinstance(item, dict) and "resourceType" in item
         if isinstance(item, dict | list) and not nested:
             yield from paths(item, (*path, key))
-
-
-def replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    changed = copy.deepcopy(value)
-    holder = changed
-    for part in path[:-1]:
-        holder = holder[part]
-    holder[path[-1]] = new
-    return changed
 
 
 def deleted(value: Any, path: tuple[Any, ...]) -> Any:
